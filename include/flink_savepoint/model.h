@@ -1,0 +1,249 @@
+// The one model of a Flink snapshot (_metadata), decoded once and used by
+// every command. Strings and byte blobs are views: into the memory-mapped
+// input, or into Snapshot::arena for values a command has replaced (relocate)
+// or built (tests, benchmarks). Strings stay in Java's modified UTF-8, exactly
+// as stored, so that encoding gives back the same bytes; use
+// modified_utf8_to_utf8() to show them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fsp {
+
+using Str = std::string_view;    // modified UTF-8 bytes, as stored
+using Bytes = std::string_view;  // opaque bytes
+
+// A run of big-endian longs stored in the file (key-group offsets, operator
+// state offsets, channel offsets). Kept as a view of the raw bytes.
+struct BeLongs {
+  Bytes raw;  // size is a multiple of 8
+  size_t size() const { return raw.size() / 8; }
+  bool empty() const { return raw.empty(); }
+  int64_t operator[](size_t i) const;
+};
+
+// Wire codes of MetadataV2V3SerializerBase (see docs/format.md).
+namespace code {
+inline constexpr uint8_t kNull = 0;
+inline constexpr uint8_t kByteStream = 1;
+inline constexpr uint8_t kFile = 2;
+inline constexpr uint8_t kKeyGroups = 3;
+inline constexpr uint8_t kPartitionableOperator = 4;
+inline constexpr uint8_t kIncremental = 5;
+inline constexpr uint8_t kRelative = 6;
+inline constexpr uint8_t kSavepointKeyGroups = 7;
+inline constexpr uint8_t kChangelog = 8;
+inline constexpr uint8_t kChangelogByteIncrement = 9;
+inline constexpr uint8_t kChangelogFileIncrement = 10;
+inline constexpr uint8_t kIncrementalV2 = 11;
+inline constexpr uint8_t kKeyGroupsV2 = 12;
+inline constexpr uint8_t kChangelogFileIncrementV2 = 13;
+inline constexpr uint8_t kChangelogV2 = 14;
+inline constexpr uint8_t kSegmentFile = 15;
+inline constexpr uint8_t kEmptySegmentFile = 16;
+inline constexpr uint8_t kSegmentPartitionableOperator = 17;
+}  // namespace code
+
+struct KeyGroupRange {
+  int32_t start = 0;
+  int32_t count = 0;  // number of key groups; 0 = empty range
+  int32_t end() const { return start + count - 1; }
+};
+
+struct KeyGroupsPart;  // code 3 met where a stream handle is expected
+
+// StreamStateHandle: codes 0 (null), 1, 2, 3, 6, 15, 16.
+struct StreamHandle {
+  uint8_t code = code::kNull;
+  int32_t scope = 0;        // 15: CheckpointedStateScope ordinal (0 EXCLUSIVE, 1 SHARED)
+  int64_t state_size = 0;   // 2, 6, 15: as stored; 1: inline length
+  int64_t start_pos = 0;    // 15
+  Str path;                 // 1: handle name; 2: absolute path; 6: relative path; 15: physical file path
+  Bytes data;               // 1: inline bytes; 15: logical file id
+  std::shared_ptr<KeyGroupsPart> key_groups;  // 3 only
+
+  bool is_null() const { return code == code::kNull; }
+  Str logical_file_id() const { return data; }
+  // Flink's getStateSize().
+  int64_t size() const;
+};
+
+struct KeyGroupsPart {
+  KeyGroupRange range;
+  BeLongs offsets;
+  StreamHandle delegate;
+};
+
+struct NamedHandle {   // IncrementalRemoteKeyedStateHandle shared/private entries
+  Str local_path;      // e.g. 000012.sst, MANIFEST-000004
+  StreamHandle handle;
+};
+
+struct OffsetHandle {  // changelog file increment: (offset, handle)
+  int64_t offset = 0;
+  StreamHandle handle;
+};
+
+struct ChangelogChange {  // code 9
+  int32_t key_group = 0;  // -1 = metadata change
+  Bytes data;
+};
+
+// KeyedStateHandle: codes 0, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14.
+struct KeyedHandle {
+  uint8_t code = code::kNull;
+  KeyGroupRange range;
+  BeLongs offsets;                 // 3, 7, 12
+  StreamHandle delegate;           // 3, 7, 12: data; 5, 11: meta data handle
+  Str state_handle_id;             // 8, 9, 10, 11, 12, 13, 14
+  // Incremental (5, 11)
+  int64_t checkpoint_id = 0;       // 5, 11, 14
+  Str backend_id;                  // 5, 11
+  int64_t checkpointed_size = 0;   // 8, 10, 11, 13, 14 as stored
+  std::vector<NamedHandle> shared_state;
+  std::vector<NamedHandle> private_state;
+  // Changelog (8, 14)
+  std::vector<KeyedHandle> materialized;
+  std::vector<KeyedHandle> non_materialized;
+  int64_t materialization_id = 0;
+  // In-memory changelog (9)
+  int64_t from = 0, to = 0;
+  std::vector<ChangelogChange> changes;
+  // Changelog file increment (10, 13)
+  std::vector<OffsetHandle> handles_and_offsets;
+  int64_t stored_state_size = 0;   // 10, 13
+  Str storage_identifier;          // 13 (10 implies "filesystem")
+
+  bool is_null() const { return code == code::kNull; }
+  int64_t size() const;            // Flink's getStateSize()
+  int64_t checkpointed() const;    // Flink's getCheckpointedSize()
+};
+
+struct OperatorStateEntry {
+  Str name;
+  uint8_t mode = 0;  // 0 SPLIT_DISTRIBUTE, 1 UNION, 2 BROADCAST
+  BeLongs offsets;
+};
+
+// OperatorStateHandle: codes 0, 4, 17.
+struct OperatorHandle {
+  uint8_t code = code::kNull;
+  std::vector<OperatorStateEntry> states;
+  Str task_owned_dir;  // 17
+  Str shared_dir;      // 17
+  bool is_empty = false;  // 17
+  StreamHandle delegate;
+
+  bool is_null() const { return code == code::kNull; }
+  int64_t size() const { return delegate.size(); }
+};
+
+// Channel state of unaligned checkpoints (metadata v3+).
+namespace channel {
+inline constexpr uint8_t kInput = 1;
+inline constexpr uint8_t kResult = 2;
+inline constexpr uint8_t kMergedInput = 3;
+inline constexpr uint8_t kMergedResult = 4;
+}  // namespace channel
+
+struct ChannelHandle {
+  uint8_t kind = channel::kInput;   // v3-v5 carry no type byte: implied by the list
+  int32_t subtask_index = 0;
+  int32_t info_a = 0;   // gateIdx | partitionIdx
+  int32_t info_b = 0;   // inputChannelIdx | subPartitionIdx
+  BeLongs offsets;
+  int64_t state_size = 0;
+  StreamHandle delegate;
+  Bytes serialized_offsets;  // merged kinds only
+
+  bool merged() const { return kind == channel::kMergedInput || kind == channel::kMergedResult; }
+};
+
+struct SubtaskState {
+  int32_t index = 0;
+  bool finished = false;          // v3+: stored as a negative index, no body
+  int64_t v2_duration = -1;       // v2 only (unused by Flink)
+  int32_t v2_legacy_count = 0;    // v2 only
+  int32_t managed_op_flag = 0;    // the stored "has" ints (0/1)
+  int32_t raw_op_flag = 0;
+  OperatorHandle managed_operator;
+  OperatorHandle raw_operator;
+  KeyedHandle managed_keyed;
+  KeyedHandle raw_keyed;
+  std::vector<ChannelHandle> input_channels;
+  std::vector<ChannelHandle> result_subpartitions;
+  std::optional<int64_t> v7_ref_checkpoint;  // v7: present flag + id
+  bool v7_has_ref_flag = false;
+
+  int64_t size() const;   // OperatorSubtaskState.getStateSize()
+  int64_t checkpointed() const;
+  bool has_state() const;
+};
+
+using OperatorId = std::array<uint8_t, 16>;
+
+struct OperatorState {
+  Str name;  // v5+ ("" = absent)
+  Str uid;   // v5+ ("" = absent)
+  OperatorId id{};
+  int32_t parallelism = 0;
+  int32_t max_parallelism = 0;
+  int32_t v2_chain_length = 1;  // v2 only
+  StreamHandle coordinator;     // v3+
+  bool fully_finished = false;  // v3+: subtask count -1
+  std::vector<SubtaskState> subtasks;
+  uint64_t file_offset = 0;     // where the operator starts in the file
+
+  std::string id_hex() const;
+  int64_t size() const;          // OperatorState.getStateSize()
+  int64_t checkpointed() const;
+  bool has_state() const;        // as Checkpoints.loadAndValidateCheckpoint checks it
+};
+
+struct MasterState {
+  Str name;
+  int32_t version = 0;
+  Bytes payload;
+};
+
+// What the v4+ CheckpointProperties trailer says (formats/java_serialization).
+struct SnapshotProperties {
+  bool present = false;         // false: v2/v3, or a serialized null
+  bool parsed = false;          // the trailer was understood
+  std::string type_class;       // "CheckpointType" | "SavepointType"
+  std::string name;             // "Checkpoint", "Savepoint", "Suspend Savepoint", ...
+  std::string format_type;      // SavepointType: CANONICAL | NATIVE
+  std::string sharing_strategy; // CheckpointType: FORWARD_BACKWARD | FORWARD | NO_SHARING
+  std::string post_checkpoint_action;  // SavepointType: NONE | SUSPEND | TERMINATE
+  bool forced = false, discard_subsumed = false, discard_finished = false, discard_cancelled = false,
+       discard_failed = false, discard_suspended = false, unclaimed = false;
+  std::string parse_error;      // why parsed is false
+  bool is_savepoint() const { return type_class == "SavepointType"; }
+};
+
+struct Snapshot {
+  int32_t version = 0;
+  int64_t checkpoint_id = 0;
+  std::vector<MasterState> master_states;
+  std::vector<OperatorState> operators;
+  Bytes trailer;                 // v4+: the Java-serialized CheckpointProperties, verbatim
+  SnapshotProperties properties;
+
+  // Keeps the bytes the views point into alive (a mapped file, a buffer).
+  std::shared_ptr<const void> backing;
+  // Storage for strings/bytes set after decoding (relocation, builders).
+  std::deque<std::string> arena;
+  Str store(std::string s) { arena.push_back(std::move(s)); return arena.back(); }
+};
+
+std::string hex(const OperatorId& id);
+bool parse_operator_id(std::string_view hex32, OperatorId& out);
+
+}  // namespace fsp

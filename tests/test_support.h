@@ -1,0 +1,50 @@
+// Shared helpers for tests that read Flink's real files from ../shared.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fsp::test {
+
+// ../shared (or $FSP_SHARED_DIR), if present.
+std::optional<std::filesystem::path> shared_dir();
+
+// True when running under CI (CI=true): missing test data is then a failure.
+bool in_ci();
+
+// Path of the CLI binary built with the tests.
+std::string cli_path();
+
+// Runs a shell command, capturing stdout (and its exit status).
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+CommandResult run_command(const std::string& command);
+
+std::string read_file(const std::filesystem::path& p);
+
+// Rows of ../shared/testdata/flink-repo/MANIFEST.tsv: path (relative to flink-repo) and columns by name.
+struct ManifestRow {
+  std::string path;
+  std::string flink_version, state_backend, kind, savepoint_format;
+  int metadata_version = 0;
+  long long checkpoint_id = 0;
+  int num_operators = -1;
+};
+std::vector<ManifestRow> manifest();
+
+}  // namespace fsp::test
+
+// Skips the test when ../shared is missing (fails under CI=true). Defines `shared`.
+#define FSP_REQUIRE_SHARED(shared)                                                            \
+  auto shared##_opt = ::fsp::test::shared_dir();                                              \
+  if (!shared##_opt) {                                                                        \
+    if (::fsp::test::in_ci()) FAIL() << "../shared/testdata is missing, and CI=true requires it"; \
+    GTEST_SKIP() << "../shared/testdata is absent: skipping tests over Flink's real files";   \
+  }                                                                                           \
+  const std::filesystem::path shared = *shared##_opt
