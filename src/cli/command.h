@@ -1,0 +1,42 @@
+// Shared pieces of the command-line tool: error reporting and exit codes.
+// Each command lives in its own file and registers itself in main.cc.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "flink_savepoint/result.h"
+
+namespace fsp::cli {
+
+struct Context {
+  bool json = false;   // --json: machine-readable stdout, errors as JSON on stderr
+  int exit_code = 0;
+};
+
+// Prints `error: ...` (and `hint: ...`) or a JSON error object to stderr and
+// returns the error's exit code.
+int report(const Context& ctx, const Error& e);
+
+// "12.3 KiB" style sizes for tables.
+std::string human_size(int64_t bytes);
+
+// A plain text table: header row, rows, right-aligned numeric columns.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header, std::vector<bool> right_aligned = {});
+  void add(std::vector<std::string> row);
+  std::string render() const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void add_inspect_command(CLI::App& app, Context& ctx);
+void add_uid_hash_command(CLI::App& app, Context& ctx);
+void add_relocate_command(CLI::App& app, Context& ctx);  // src/cli/relocate.cc
+void add_check_command(CLI::App& app, Context& ctx);     // src/cli/check.cc
+
+}  // namespace fsp::cli

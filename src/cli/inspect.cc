@@ -1,0 +1,123 @@
+// flink-savepoint inspect SNAPSHOT: what is in this savepoint or checkpoint.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/summary.h"
+#include "flink_savepoint/walk.h"
+#include "src/cli/command.h"
+
+namespace fsp::cli {
+namespace {
+
+struct InspectOptions {
+  std::string path;
+  bool handles = false;
+  bool no_offsets = false;
+};
+
+std::string or_dash(Str s) { return s.empty() ? "-" : modified_utf8_to_utf8(s); }
+
+void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
+  const Snapshot& s = sf.snapshot;
+  std::cout << "metadata:         " << sf.metadata_path << " (" << human_size(static_cast<int64_t>(sf.file_size)) << ")\n";
+  std::cout << "metadata version: " << s.version << " (written by " << flink_versions_writing(s.version) << ")\n";
+  std::cout << "checkpoint id:    " << s.checkpoint_id << "\n";
+  std::cout << "snapshot:         ";
+  if (sum.type.empty()) {
+    std::cout << (s.properties.present && !s.properties.parsed ? "unknown (properties not understood: " + s.properties.parse_error + ")"
+                  : s.version >= 4 ? "unknown (no checkpoint properties stored)"
+                                   : "unknown (metadata v2/v3 does not record it)");
+  } else {
+    std::cout << sum.type;
+    if (!sum.format.empty()) std::cout << ", " << sum.format << " format";
+    if (!sum.name.empty()) std::cout << " (\"" << sum.name << "\")";
+    if (sum.type_inferred) std::cout << " [inferred from handle types]";
+  }
+  std::cout << "\n";
+  std::cout << "state backend:    " << sum.backend << " (" << sum.backend_reason << ")\n";
+  std::cout << "self-contained:   "
+            << (sum.self_contained ? "yes: every handle is relative or inline, the directory can be moved as a whole"
+                                   : "no: " + std::to_string(sum.absolute_paths) + " absolute path(s); use `relocate` after moving it")
+            << "\n";
+  std::cout << "total state size: " << human_size(sum.total_size) << " (" << sum.total_size << " bytes), "
+            << sum.files.size() << " file(s), " << sum.inline_handles << " inline handle(s) ("
+            << human_size(sum.inline_bytes) << ")\n";
+  if (!s.master_states.empty()) {
+    std::cout << "master states:    ";
+    for (size_t i = 0; i < s.master_states.size(); ++i) {
+      const auto& m = s.master_states[i];
+      std::cout << (i ? ", " : "") << modified_utf8_to_utf8(m.name) << " (v" << m.version << ", "
+                << human_size(static_cast<int64_t>(m.payload.size())) << ")";
+    }
+    std::cout << "\n";
+  }
+  std::cout << "operators:        " << s.operators.size() << "\n\n";
+}
+
+void print_operators(const Snapshot& s) {
+  // Column names follow Flink's savepoint_metadata table function.
+  Table t({"operator name", "operator uid", "operator uid hash", "parallelism", "max parallelism",
+           "subtask state count", "coordinator state size", "total state size"},
+          {false, false, false, true, true, true, true, true});
+  for (const auto& op : s.operators) {
+    std::string subtasks = std::to_string(op.subtasks.size());
+    if (op.fully_finished) subtasks = "finished";
+    t.add({or_dash(op.name), or_dash(op.uid), op.id_hex(), std::to_string(op.parallelism),
+           std::to_string(op.max_parallelism), subtasks, human_size(op.coordinator.size()), human_size(op.size())});
+  }
+  std::cout << t.render();
+  if (s.version < 5) std::cout << "\n(operator names and uids are stored from metadata v5 / Flink 2.0 on; "
+                                  "`flink-savepoint uid-hash UID` gives the hash of a uid)\n";
+}
+
+void print_handles(const Snapshot& s) {
+  Table t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false});
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
+    std::string role = loc.role;
+    if (!loc.local_path.empty()) role += " " + modified_utf8_to_utf8(loc.local_path);
+    std::string path = h.code == code::kByteStream ? "(inline) " + modified_utf8_to_utf8(h.path) : modified_utf8_to_utf8(h.path);
+    t.add({"#" + std::to_string(loc.op_index) + " " + s.operators[loc.op_index].id_hex(),
+           loc.subtask < 0 ? "-" : std::to_string(loc.subtask), loc.slot, role, stream_handle_type_name(h.code),
+           std::to_string(h.size()), path});
+  });
+  std::cout << "\n" << t.render();
+}
+
+int run(Context& ctx, const InspectOptions& o) {
+  auto sf = open_snapshot(o.path);
+  if (!sf) return report(ctx, sf.error());
+  const Snapshot& s = sf->snapshot;
+  if (ctx.json) {
+    JsonOptions jo;
+    jo.key_group_offsets = !o.no_offsets;
+    nlohmann::json j = snapshot_to_json(s, jo);
+    j["metadata_path"] = sf->metadata_path;
+    j["metadata_size"] = sf->file_size;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  SnapshotSummary sum = summarize(s);
+  print_header(*sf, sum);
+  print_operators(s);
+  if (o.handles) print_handles(s);
+  return 0;
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<InspectOptions>();
+  auto* cmd = app.add_subcommand("inspect",
+                                 "Show what a savepoint or checkpoint holds: metadata version, checkpoint id, snapshot "
+                                 "type and format, state backend, operators (name, uid, uid hash, parallelism, max "
+                                 "parallelism, sizes) and the files it references.");
+  cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or - for stdin")->required();
+  cmd->add_flag("--json", ctx.json, "print the whole decoded model as JSON (see docs/json.md)");
+  cmd->add_flag("--handles", o->handles, "also list every state handle: operator, subtask, slot, type, size, path");
+  cmd->add_flag("--no-offsets", o->no_offsets, "leave key-group offset arrays out of --json output");
+  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
+}
+
+}  // namespace fsp::cli
