@@ -37,3 +37,18 @@ Result<JavaValue> parse_java_object(std::string_view bytes, uint64_t base_offset
 SnapshotProperties parse_checkpoint_properties(std::string_view trailer, uint64_t base_offset = 0);
 
 }  // namespace fsp
+
+namespace fsp {
+
+// Writes `props` as Java's ObjectOutputStream.writeObject(CheckpointProperties)
+// would (class descriptors, serialVersionUIDs, back-references), so the project
+// can build v4+ snapshots of its own. present=false writes a serialized null.
+// write_checkpoint_properties(parse_checkpoint_properties(t)) == t for every
+// trailer Flink wrote (tests/java_serialization_writer_test.cc).
+std::string write_checkpoint_properties(const SnapshotProperties& props);
+
+// Convenience constructors for the common kinds.
+SnapshotProperties checkpoint_properties_for_checkpoint();                      // retained checkpoint
+SnapshotProperties checkpoint_properties_for_savepoint(bool native, bool suspend = false);
+
+}  // namespace fsp

@@ -1,0 +1,224 @@
+// KeyedBackendSerializationProxy, OperatorBackendSerializationProxy and
+// StateMetaInfoSnapshot (format 6/7 of StateMetaInfoSnapshotReadersWriters).
+//
+// Serializer snapshot payloads carry no length, so an unknown snapshot class
+// would lose the rest of the proxy. The proxy, however, ends exactly where the
+// data begins (the caller passes that position as `bound`). When an unknown
+// class is met at payload position p, we try every end q in [p, bound) and
+// keep the first one for which the rest of the proxy decodes and ends exactly
+// at `bound` (recursively for further unknown classes, within a budget).
+#include <map>
+#include <string>
+
+#include "flink_savepoint/state_internal.h"
+
+namespace fsp::state {
+namespace {
+
+constexpr size_t kMaxUnknownPayload = 1u << 16;
+constexpr int kMaxAttempts = 200000;
+
+void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
+  ByteReader& r = d.r;
+  StateMetaInfo m;
+  m.offset = r.file_offset();
+  m.name = std::string(r.utf());
+  m.backend_type = r.i32();
+  if (r.ok() && (m.backend_type < 0 || m.backend_type > 4)) {
+    r.fail_at(r.pos() - 4, "unknown backend state type " + std::to_string(m.backend_type) + " for state '" +
+                               m.name + "'");
+    return;
+  }
+  int32_t n_opt = r.i32();
+  if (!r.check_count(n_opt, 4, "state options")) return;
+  for (int32_t i = 0; i < n_opt && r.ok(); ++i) {
+    std::string k(r.utf());
+    std::string v(r.utf());
+    m.options.emplace_back(std::move(k), std::move(v));
+  }
+  int32_t n_ser = r.i32();
+  if (!r.check_count(n_ser, 6, "state serializers")) return;
+  out.push_back(std::move(m));
+  StateMetaInfo& ref = out.back();
+  for (int32_t i = 0; i < n_ser && r.ok(); ++i) {
+    std::string k(r.utf());
+    SerializerNode node = d.read_serializer_snapshot(0);
+    ref.serializers.emplace_back(std::move(k), std::move(node));
+  }
+}
+
+void parse_keyed(SnapshotDecoder& d, KeyedProxy& p) {
+  ByteReader& r = d.r;
+  p.version = r.i32();
+  if (!r.ok()) return;
+  if (p.version != 6) {
+    if (p.version >= 1 && p.version <= 5)
+      r.fail_at(0, "unsupported: keyed backend serialization proxy version " + std::to_string(p.version) +
+                       " (written by Flink before 1.8); Flink 1.17+ cannot restore pre-1.8 savepoints "
+                       "(migrate through Flink 1.16 first)");
+    else
+      r.fail_at(0, "not a keyed backend serialization proxy: version " + std::to_string(p.version) +
+                       " (expected 6)");
+    return;
+  }
+  p.compression = r.boolean();
+  p.key_serializer = d.read_serializer_snapshot(0);
+  int16_t n = r.i16();
+  if (!r.check_count(n, 10, "keyed states")) return;
+  for (int i = 0; i < n && r.ok(); ++i) read_meta_info(d, p.states);
+}
+
+void parse_operator(SnapshotDecoder& d, OperatorProxy& p) {
+  ByteReader& r = d.r;
+  p.version = r.i32();
+  if (!r.ok()) return;
+  if (p.version != 5 && p.version != 6) {
+    if (p.version >= 1 && p.version <= 4)
+      r.fail_at(0, "unsupported: operator backend serialization proxy version " + std::to_string(p.version) +
+                       " (written by Flink before 1.7; its meta info format is rejected since Flink 1.17)");
+    else
+      r.fail_at(0, "not an operator backend serialization proxy: version " + std::to_string(p.version) +
+                       " (expected 5 or 6)");
+    return;
+  }
+  if (p.version >= 6) p.compression = r.boolean();
+  int16_t n = r.i16();
+  if (!r.check_count(n, 10, "operator states")) return;
+  for (int i = 0; i < n && r.ok(); ++i) read_meta_info(d, p.operator_states);
+  int16_t m = r.i16();
+  if (!r.check_count(m, 10, "broadcast states")) return;
+  for (int i = 0; i < m && r.ok(); ++i) read_meta_info(d, p.broadcast_states);
+}
+
+template <typename T>
+struct Attempt {
+  T value;
+  bool ok = false;
+  size_t end = 0;
+  std::optional<size_t> unknown_at;
+  std::string unknown_class;
+  std::vector<std::string> unknown_classes;
+  std::optional<Error> error;
+};
+
+template <typename T, typename Parse>
+class Resync {
+ public:
+  Resync(std::string_view bytes, size_t bound, uint64_t base, const ErrorContext* ctx, Parse parse)
+      : bytes_(bytes), bound_(bound), base_(base), ctx_(ctx), parse_(parse) {}
+
+  Attempt<T> run(const std::map<size_t, size_t>& overrides) {
+    ++attempts_;
+    Attempt<T> a;
+    ByteReader r(bytes_.substr(0, bound_), base_);
+    r.set_context(ctx_);
+    SnapshotDecoder d(r);
+    d.overrides = &overrides;
+    parse_(d, a.value);
+    a.unknown_classes = d.unknown_classes;
+    if (r.ok()) {
+      a.ok = true;
+      a.end = r.pos();
+    } else {
+      a.unknown_at = d.pending_unknown;
+      a.unknown_class = d.pending_unknown_class;
+      a.error = r.error();
+    }
+    return a;
+  }
+
+  // Depth-first search of the payload ends of unknown classes.
+  std::optional<Attempt<T>> search(std::map<size_t, size_t>& overrides) {
+    if (attempts_ > kMaxAttempts) return std::nullopt;
+    Attempt<T> a = run(overrides);
+    if (a.ok) {
+      if (a.end == bound_) return a;
+      return std::nullopt;
+    }
+    if (!a.unknown_at || overrides.count(*a.unknown_at)) return std::nullopt;
+    size_t p = *a.unknown_at;
+    size_t last = std::min(bound_, p + kMaxUnknownPayload);
+    for (size_t q = p; q <= last && attempts_ <= kMaxAttempts; ++q) {
+      overrides[p] = q;
+      if (auto found = search(overrides)) return found;
+      overrides.erase(p);
+    }
+    return std::nullopt;
+  }
+
+  int attempts() const { return attempts_; }
+
+ private:
+  std::string_view bytes_;
+  size_t bound_;
+  uint64_t base_;
+  const ErrorContext* ctx_;
+  Parse parse_;
+  int attempts_ = 0;
+};
+
+template <typename T, typename Parse>
+Result<T> decode_proxy(std::string_view bytes, size_t bound, uint64_t base, const ErrorContext* ctx, Parse parse,
+                       const char* what) {
+  if (bound > bytes.size()) bound = bytes.size();
+  Resync<T, Parse> rs(bytes, bound, base, ctx, parse);
+  std::map<size_t, size_t> none;
+  Attempt<T> first = rs.run(none);
+  if (first.ok) {
+    T v = std::move(first.value);
+    v.end = first.end;
+    if (first.end != bound)
+      v.note = std::string(what) + " ends at byte " + std::to_string(base + first.end) + " but the data starts at " +
+               std::to_string(base + bound);
+    return v;
+  }
+  if (!first.unknown_at) return *first.error;
+  std::map<size_t, size_t> overrides;
+  if (auto found = rs.search(overrides)) {
+    T v = std::move(found->value);
+    v.end = found->end;
+    v.unknown_classes = found->unknown_classes;
+    return v;
+  }
+  // No consistent end found: keep what was decoded before the unknown class.
+  T v = std::move(first.value);
+  v.end = *first.unknown_at;
+  v.complete = false;
+  v.unknown_classes.push_back(first.unknown_class);
+  v.incomplete_reason = first.error->to_string() + "; no payload end makes the rest of the " + what +
+                        " end where the data starts (" + std::to_string(rs.attempts()) + " attempts)";
+  return v;
+}
+
+}  // namespace
+
+const SerializerNode* StateMetaInfo::serializer(std::string_view key) const {
+  for (auto& [k, v] : serializers)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::string StateMetaInfo::option(std::string_view key) const {
+  for (auto& [k, v] : options)
+    if (k == key) return v;
+  return {};
+}
+
+bool StateMetaInfo::fully_decoded() const {
+  for (auto& [k, v] : serializers)
+    if (!v.fully_decoded()) return false;
+  return true;
+}
+
+Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset,
+                                      const ErrorContext* ctx) {
+  return decode_proxy<KeyedProxy>(bytes, bound, base_offset, ctx, parse_keyed, "keyed serialization proxy");
+}
+
+Result<OperatorProxy> decode_operator_proxy(std::string_view bytes, size_t bound, uint64_t base_offset,
+                                            const ErrorContext* ctx) {
+  return decode_proxy<OperatorProxy>(bytes, bound, base_offset, ctx, parse_operator,
+                                     "operator serialization proxy");
+}
+
+}  // namespace fsp::state

@@ -1,0 +1,151 @@
+// Decoders under the state reader (state.h): serializer snapshots, the keyed
+// and operator backend serialization proxies, the Snappy framing format and
+// a bounded skipper for Java serialization streams. Exposed for tests and for
+// tools that want the raw tree; most callers want read_states() in state.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flink_savepoint/byte_reader.h"
+#include "flink_savepoint/result.h"
+
+namespace fsp::state {
+
+// Nesting caps: serializer snapshots inside serializer snapshots, and Java
+// objects inside Java objects.
+inline constexpr int kMaxSnapshotDepth = 32;
+inline constexpr int kMaxJavaDepth = 64;
+
+// ---------------------------------------------------------------------------
+// Serializer snapshots (TypeSerializerSnapshot.writeVersionedSnapshot)
+
+struct SerializerNode {
+  std::string class_name;      // snapshot class, e.g. ...LongSerializer$LongSerializerSnapshot
+  int32_t version = 0;         // snapshot version as written
+  // simple | composite | pojo | kryo | avro | enum | rowdata | java | legacy | unknown
+  std::string kind;
+  std::string detail;          // tuple/pojo/kryo/avro/enum class, logical types, ...
+  std::vector<std::string> child_names;  // POJO field names (parallel to children)
+  std::vector<SerializerNode> children;
+  uint64_t offset = 0;         // where the class name starts, in the file
+
+  // True when this node and all below it were decoded by a known layout.
+  bool fully_decoded() const;
+  // Readable type, e.g. TTL<Pojo<com.example.Event>{id: Long, name: String}>.
+  std::string readable() const;
+  // Every class name in the tree (for surveys).
+  void collect_classes(std::vector<std::string>& out) const;
+};
+
+// Short readable name for a snapshot class ("Long" for LongSerializerSnapshot).
+std::string short_type_name(std::string_view snapshot_class);
+
+// Decoding context shared by the recursive decoders. `overrides` maps the
+// payload start of an unknown snapshot to the position where its payload is
+// assumed to end (found by the resync search in decode_*_proxy).
+struct SnapshotDecoder {
+  ByteReader& r;
+  const std::map<size_t, size_t>* overrides = nullptr;
+  std::optional<size_t> pending_unknown;   // payload start of an unknown snapshot met without override
+  std::string pending_unknown_class;
+  std::vector<std::string> unknown_classes;
+
+  explicit SnapshotDecoder(ByteReader& reader) : r(reader) {}
+
+  // TypeSerializerSnapshotSerializationUtil: int proxy version (2), then a
+  // versioned snapshot.
+  SerializerNode read_serializer_snapshot(int depth = 0);
+  // TypeSerializerSnapshot.readVersionedSnapshot: UTF class, int version, payload.
+  SerializerNode read_versioned_snapshot(int depth);
+  // NestedSerializersSnapshotDelegate: magic 1333245, version 1, n, n snapshots.
+  void read_nested(SerializerNode& node, int depth);
+};
+
+// Flink's StringValue.writeString encoding (varint length+1, varint chars).
+// Returns nullopt (and fails the reader) on bad input. Chars above 0x7F are
+// kept as UTF-8.
+std::optional<std::string> read_string_value(ByteReader& r);
+
+// ---------------------------------------------------------------------------
+// Java Object Serialization Stream (InstantiationUtil.serializeObject): skips
+// one stream (AC ED 00 05 + one object) and returns the class name of the
+// top-level object ("" for null, "String" for strings). Bounded: never reads
+// past the reader, caps nesting and handle counts.
+std::optional<std::string> skip_java_object(ByteReader& r);
+
+// ---------------------------------------------------------------------------
+// State meta info and proxies
+
+struct StateMetaInfo {
+  std::string name;
+  int32_t backend_type = 0;  // 0 KEY_VALUE, 1 OPERATOR, 2 BROADCAST, 3 PRIORITY_QUEUE, 4 KEY_VALUE_V2
+  std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::pair<std::string, SerializerNode>> serializers;
+  uint64_t offset = 0;
+
+  const SerializerNode* serializer(std::string_view key) const;
+  std::string option(std::string_view key) const;
+  bool fully_decoded() const;
+};
+
+struct KeyedProxy {
+  int32_t version = 0;
+  bool compression = false;
+  SerializerNode key_serializer;
+  std::vector<StateMetaInfo> states;
+  size_t end = 0;                        // where the proxy ended (relative to the bytes given)
+  std::vector<std::string> unknown_classes;  // skipped by resync
+  std::string note;                      // e.g. "ends at 120, data starts at 124"
+  bool complete = true;                  // false: states after an unresolved unknown class are missing
+  std::string incomplete_reason;
+};
+
+struct OperatorProxy {
+  int32_t version = 0;
+  bool compression = false;
+  std::vector<StateMetaInfo> operator_states;
+  std::vector<StateMetaInfo> broadcast_states;
+  size_t end = 0;
+  std::vector<std::string> unknown_classes;
+  std::string note;
+  bool complete = true;
+  std::string incomplete_reason;
+};
+
+// Both take the whole stream and `bound`, the exact position where the proxy
+// must end (the first data offset, or the stream size). An unknown snapshot
+// class is skipped by searching the end of its payload that makes the rest of
+// the proxy decode and end exactly at `bound`. base_offset is the stream's
+// offset in its file, for error offsets. Version 4/5 keyed proxies (pre-1.8)
+// give an error whose message starts with "unsupported:".
+Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
+                                      const ErrorContext* ctx = nullptr);
+Result<OperatorProxy> decode_operator_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
+                                            const ErrorContext* ctx = nullptr);
+
+// ---------------------------------------------------------------------------
+// Snappy framing format (xerial SnappyFramedOutputStream, Flink's
+// SnappyStreamCompressionDecorator).
+
+uint32_t crc32c(const uint8_t* data, size_t n, uint32_t crc = 0);
+uint32_t mask_crc32c(uint32_t crc);
+
+struct FramedStream {
+  std::string data;      // uncompressed bytes
+  size_t consumed = 0;   // framed bytes read
+};
+
+// Decodes framed chunks from `bytes` until its end, or until `max_output`
+// uncompressed bytes have been produced (then stops at a chunk boundary).
+// verify_crc checks every chunk's masked CRC32C.
+Result<FramedStream> decode_snappy_framed(std::string_view bytes, bool verify_crc = true,
+                                          size_t max_output = SIZE_MAX, uint64_t base_offset = 0);
+bool looks_snappy_framed(std::string_view bytes);
+
+}  // namespace fsp::state
