@@ -147,21 +147,23 @@ TEST(JavaSerialization, RetainedCheckpointOfFlink120) {
   EXPECT_FALSE(p.unclaimed);
 }
 
-// Every v4+ file of Flink's test resources against Flink's own decoding.
-TEST(JavaSerialization, EveryTrailerMatchesFlinksDecoding) {
-  FSP_REQUIRE_SHARED(shared);
-  const auto repo = flink_repo(shared);
-  std::ifstream in(repo / "FLINK_DECODING.jsonl");
-  ASSERT_TRUE(in) << "FLINK_DECODING.jsonl is missing";
-  std::string line;
+struct Counts {
   size_t compared = 0, nulls = 0, savepoints = 0, checkpoints = 0;
+};
+
+// Walks a FLINK_DECODING.jsonl and compares each v4+ file's trailer with
+// Flink's decoding of its checkpointProperties.
+void compare_with_flink_decoding(const std::filesystem::path& dir, Counts& n) {
+  std::ifstream in(dir / "FLINK_DECODING.jsonl");
+  ASSERT_TRUE(in) << (dir / "FLINK_DECODING.jsonl") << " is missing";
+  std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line);
-    if (!j.value("ok", false) || j.value("metadataVersion", 0) < 4) continue;
+    if (!j.value("ok", true) || j.value("metadataVersion", 0) < 4) continue;
     const std::string rel = j.at("file").get<std::string>();
     SCOPED_TRACE(rel);
-    auto file = test::read_file(repo / rel);
+    auto file = test::read_file(dir / rel);
     ASSERT_FALSE(file.empty());
     std::string t = trailer_of(file);
     ASSERT_FALSE(t.empty()) << "no AC ED 00 05 in the file";
@@ -169,11 +171,11 @@ TEST(JavaSerialization, EveryTrailerMatchesFlinksDecoding) {
     // The object ends exactly at the end of the file: without its last byte it is incomplete.
     EXPECT_FALSE(parse_java_object(std::string_view(t).substr(0, t.size() - 1)).ok());
     const auto& cp = j.at("checkpointProperties");
-    ++compared;
+    ++n.compared;
     if (cp.is_null()) {
       EXPECT_FALSE(p.present);
       EXPECT_TRUE(p.parsed) << p.parse_error;
-      ++nulls;
+      ++n.nulls;
       continue;
     }
     ASSERT_TRUE(p.present);
@@ -184,13 +186,13 @@ TEST(JavaSerialization, EveryTrailerMatchesFlinksDecoding) {
     EXPECT_EQ(p.name, type.at("name").get<std::string>());
     EXPECT_EQ(p.is_savepoint(), type.at("isSavepoint").get<bool>());
     if (p.type_class == "SavepointType") {
-      ++savepoints;
+      ++n.savepoints;
       EXPECT_EQ(p.format_type, type.at("formatType").get<std::string>());
       EXPECT_EQ(p.post_checkpoint_action, type.at("postCheckpointAction").get<std::string>());
       EXPECT_EQ(p.sharing_strategy, "");  // derived in Flink (always NO_SHARING), not a field
       EXPECT_EQ(type.at("sharingFilesStrategy").get<std::string>(), "NO_SHARING");
     } else {
-      ++checkpoints;
+      ++n.checkpoints;
       EXPECT_EQ(p.sharing_strategy, type.at("sharingFilesStrategy").get<std::string>());
       EXPECT_EQ(p.format_type, "");
       EXPECT_EQ(p.post_checkpoint_action, "");
@@ -203,13 +205,29 @@ TEST(JavaSerialization, EveryTrailerMatchesFlinksDecoding) {
     EXPECT_EQ(p.discard_suspended, cp.at("discardSuspended").get<bool>());
     EXPECT_EQ(p.unclaimed, cp.at("unclaimed").get<bool>());
   }
+}
+
+// Every v4+ file of Flink's test resources against Flink's own decoding.
+TEST(JavaSerialization, EveryTrailerMatchesFlinksDecoding) {
+  FSP_REQUIRE_SHARED(shared);
+  Counts n;
+  compare_with_flink_decoding(flink_repo(shared), n);
   // 427 v4+ files when this was written: 426 with properties, 1 State Processor API null.
-  EXPECT_GE(compared, 427u);
-  EXPECT_GE(nulls, 1u);
-  EXPECT_GT(savepoints, 0u);
-  EXPECT_GT(checkpoints, 0u);
-  std::cout << "[          ] compared " << compared << " trailers (" << savepoints << " SavepointType, "
-            << checkpoints << " CheckpointType, " << nulls << " null)\n";
+  EXPECT_GE(n.compared, 427u);
+  EXPECT_GE(n.nulls, 1u);
+  EXPECT_GT(n.savepoints, 0u);
+  EXPECT_GT(n.checkpoints, 0u);
+  std::cout << "[          ] compared " << n.compared << " trailers (" << n.savepoints << " SavepointType, "
+            << n.checkpoints << " CheckpointType, " << n.nulls << " null)\n";
+}
+
+// The checkpoints written by Flink's own serializers (v4 to v6), one of them
+// retained on cancellation (discardCancelled=false for a CheckpointType).
+TEST(JavaSerialization, FlinkWrittenCheckpointsMatchFlinksDecoding) {
+  FSP_REQUIRE_SHARED(shared);
+  Counts n;
+  compare_with_flink_decoding(shared / "testdata" / "flink-written", n);
+  EXPECT_EQ(n.compared, 3u);
 }
 
 // ---- hostile input -------------------------------------------------------------
