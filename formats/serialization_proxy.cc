@@ -210,6 +210,16 @@ bool StateMetaInfo::fully_decoded() const {
   return true;
 }
 
+Result<StateMetaInfo> decode_meta_info(std::string_view bytes, uint64_t base_offset) {
+  ByteReader r(bytes, base_offset);
+  SnapshotDecoder d(r);
+  std::vector<StateMetaInfo> out;
+  read_meta_info(d, out);
+  if (!r.ok()) return r.take_error();
+  if (out.empty()) return Error::data("no state meta info", base_offset);
+  return std::move(out.front());
+}
+
 Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset,
                                       const ErrorContext* ctx) {
   return decode_proxy<KeyedProxy>(bytes, bound, base_offset, ctx, parse_keyed, "keyed serialization proxy");

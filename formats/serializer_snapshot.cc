@@ -426,6 +426,7 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
     if (!r.check_count(len, 1, "Java-serialized serializer bytes")) return node;
     r.skip(static_cast<size_t>(len));
     if (node.class_name == "org.apache.flink.api.common.typeutils.ParameterlessTypeSerializerConfig") {
+      (void)r.i32();  // the config's own version
       node.detail = std::string(r.utf());
       return node;
     }

@@ -129,6 +129,11 @@ Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint
 Result<OperatorProxy> decode_operator_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
                                             const ErrorContext* ctx = nullptr);
 
+// One StateMetaInfoSnapshot (format 6/7) at the start of `bytes`, as in the
+// METADATA records of the in-memory changelog. No resync: an unknown
+// serializer class is an error.
+Result<StateMetaInfo> decode_meta_info(std::string_view bytes, uint64_t base_offset = 0);
+
 // ---------------------------------------------------------------------------
 // Snappy framing format (xerial SnappyFramedOutputStream, Flink's
 // SnappyStreamCompressionDecorator).

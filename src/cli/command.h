@@ -38,5 +38,6 @@ void add_inspect_command(CLI::App& app, Context& ctx);
 void add_uid_hash_command(CLI::App& app, Context& ctx);
 void add_relocate_command(CLI::App& app, Context& ctx);  // src/cli/relocate.cc
 void add_check_command(CLI::App& app, Context& ctx);     // src/cli/check.cc
+void add_lint_command(CLI::App& app, Context& ctx);      // src/cli/lint.cc
 
 }  // namespace fsp::cli

@@ -1,0 +1,75 @@
+// flink-savepoint lint SNAPSHOT: the production-readiness checklist.
+#include <iostream>
+
+#include "flink_savepoint/lint.h"
+#include "src/cli/command.h"
+
+namespace fsp::cli {
+namespace {
+
+struct LintCliOptions {
+  std::string path;
+  bool strict = false;
+  bool no_states = false;
+  bool all = false;
+  std::vector<std::string> path_map;
+  LintOptions lint;
+};
+
+int run(Context& ctx, LintCliOptions& o) {
+  auto sf = open_snapshot(o.path);
+  if (!sf) return report(ctx, sf.error());
+  o.lint.read_states = !o.no_states;
+  for (const auto& m : o.path_map) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos) return report(ctx, Error::usage("--path-map expects PREFIX=LOCAL_DIR, got '" + m + "'"));
+    o.lint.state_options.path_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  LintReport r = lint(*sf, o.lint);
+  int code = o.strict && r.fails() > 0 ? 1 : 0;
+  if (ctx.json) {
+    auto j = lint_to_json(r);
+    j["snapshot"] = sf->metadata_path;
+    j["exit_code"] = code;
+    std::cout << j.dump(2) << "\n";
+    return code;
+  }
+  Table t({"status", "check", "operator", "state", "finding"});
+  for (const auto& f : r.findings) {
+    if (f.status == "pass" && !o.all) continue;
+    std::string op = !f.uid.empty() ? f.uid : !f.name.empty() ? f.name : f.operator_id;
+    t.add({f.status, f.check, op, f.state.empty() ? "-" : f.state, f.message});
+  }
+  std::cout << t.render();
+  int passes = static_cast<int>(r.findings.size()) - r.fails() - r.warns();
+  std::cout << "\n" << r.fails() << " fail, " << r.warns() << " warn, " << passes << " pass/info";
+  if (!o.all) std::cout << " (passes hidden; --all shows them)";
+  std::cout << "\n";
+  if (!r.states_note.empty()) std::cout << "note: " << r.states_note << "\n";
+  return code;
+}
+
+}  // namespace
+
+void add_lint_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<LintCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "lint",
+      "Check a savepoint against Flink's production-readiness checklist: uids on stateful operators, deliberate max "
+      "parallelism, state size vs backend, TTL, legacy timers, channel state, serializers that block evolution "
+      "(Kryo, Java, Scala), key-group skew. See docs/lint.md.");
+  cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or -")->required();
+  cmd->add_flag("--json", ctx.json, "findings as JSON (see docs/lint.md)");
+  cmd->add_flag("--strict", o->strict, "exit 1 when any check fails");
+  cmd->add_flag("--all", o->all, "also list passing checks");
+  cmd->add_flag("--no-states", o->no_states, "do not read state files (metadata-only checks)");
+  cmd->add_option("--uid", o->lint.known_uids, "a uid the job sets (repeatable); for snapshots before Flink 2.0, which do not store uids");
+  cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: read absolute paths under PREFIX from LOCAL_DIR (repeatable)");
+  cmd->add_option("--large-heap-state", o->lint.large_heap_state_bytes, "bytes of keyed heap state per operator that warn")->capture_default_str();
+  cmd->add_option("--large-full-snapshot", o->lint.large_full_snapshot_bytes, "bytes of non-incremental RocksDB checkpoint per operator that warn")->capture_default_str();
+  cmd->add_option("--large-max-parallelism", o->lint.large_max_parallelism, "max parallelism above which per-key-group overhead warns")->capture_default_str();
+  cmd->add_option("--skew-ratio", o->lint.skew_ratio, "largest/mean key-group bytes that warns")->capture_default_str();
+  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
+}
+
+}  // namespace fsp::cli

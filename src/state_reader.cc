@@ -1,0 +1,820 @@
+// read_states(): resolves every state handle of a snapshot to bytes, decodes
+// the serialization proxies at their head, and walks the data for statistics.
+// Problems are per handle and never stop the rest.
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "flink_savepoint/byte_reader.h"
+#include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/state.h"
+#include "flink_savepoint/state_internal.h"
+
+namespace fsp {
+namespace {
+
+using state::KeyedProxy;
+using state::OperatorProxy;
+using state::SerializerNode;
+using state::StateMetaInfo;
+
+constexpr const char* kTtlClass = "org.apache.flink.runtime.state.ttl.TtlStateFactory$TtlSerializerSnapshot";
+constexpr const char* kMapClass = "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot";
+constexpr const char* kListClass = "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot";
+
+class Where : public ErrorContext {
+ public:
+  explicit Where(std::string s) : s_(std::move(s)) {}
+  std::string describe() const override { return s_; }
+  const std::string& str() const { return s_; }
+
+ private:
+  std::string s_;
+};
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// ---------------------------------------------------------------------------
+// Skipping serialized values of well-known serializers (heap statistics).
+
+bool skip_value(const SerializerNode& n, ByteReader& r, int depth) {
+  if (depth > state::kMaxSnapshotDepth || !r.ok()) return false;
+  if (!n.fully_decoded()) return false;
+  std::string t = state::short_type_name(n.class_name);
+  auto fixed = [&](size_t k) {
+    r.skip(k);
+    return r.ok();
+  };
+  if (n.kind == "simple") {
+    if (t == "Long" || t == "Double" || t == "SqlTimestamp" || t == "Date") return fixed(8);
+    if (t == "Int" || t == "Float") return fixed(4);
+    if (t == "Boolean" || t == "Byte" || t == "VoidNamespace" || t == "GlobalWindow") return fixed(1);
+    if (t == "Short" || t == "Char") return fixed(2);
+    if (t == "TimeWindow" && starts_with(n.class_name, "org.apache.flink.streaming.")) return fixed(16);
+    if (t == "String") return state::read_string_value(r).has_value();
+    if (t == "byte[]") {
+      int32_t len = r.i32();
+      if (!r.check_count(len, 1, "byte array")) return false;
+      return fixed(static_cast<size_t>(len));
+    }
+    return false;
+  }
+  if (n.kind == "enum") return fixed(4);
+  if (n.kind == "pojo") {
+    // PojoSerializer: flags byte (1 null, 2 no subclass), then per field a null flag and the value.
+    uint8_t flags = r.u8();
+    if (!r.ok()) return false;
+    if (flags & 0x01) return true;
+    if (!(flags & 0x02)) return false;  // subclass: its serializer is not in the snapshot tree
+    for (auto& c : n.children) {
+      bool is_null = r.boolean();
+      if (!r.ok()) return false;
+      if (!is_null && !skip_value(c, r, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (n.kind != "composite") return false;
+  if (t == "Tuple") {
+    for (auto& c : n.children)
+      if (!skip_value(c, r, depth + 1)) return false;
+    return true;
+  }
+  if (t == "TTL" && n.children.size() == 2) return fixed(8) && skip_value(n.children[1], r, depth + 1);
+  if (t == "Timer" && n.children.size() == 2)
+    return fixed(8) && skip_value(n.children[0], r, depth + 1) && skip_value(n.children[1], r, depth + 1);
+  if (t == "List" && n.children.size() == 1) {
+    int32_t k = r.i32();
+    if (!r.check_count(k, 0, "list elements")) return false;
+    for (int32_t i = 0; i < k; ++i)
+      if (!skip_value(n.children[0], r, depth + 1)) return false;
+    return true;
+  }
+  if (t == "Map" && n.children.size() == 2) {
+    int32_t k = r.i32();
+    if (!r.check_count(k, 1, "map entries")) return false;
+    for (int32_t i = 0; i < k; ++i) {
+      if (!skip_value(n.children[0], r, depth + 1)) return false;
+      bool is_null = r.boolean();
+      if (!is_null && !skip_value(n.children[1], r, depth + 1)) return false;
+    }
+    return r.ok();
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Per-state accumulation.
+
+struct Acc {
+  int64_t entries = 0, bytes = 0;
+  bool entries_known = true, bytes_known = true, touched = false;
+  std::map<int32_t, int64_t> kg_bytes;
+  std::map<int32_t, int64_t> subtask_entries;
+  std::set<int32_t> subtasks;
+  int64_t broadcast_max = -1;
+};
+
+struct StateSlot {
+  StateInfo info;
+  Acc acc;
+  bool described = false;
+};
+
+class OperatorBuilder {
+ public:
+  StateSlot& slot(const std::string& name) {
+    auto it = index_.find(name);
+    if (it != index_.end()) return slots_[it->second];
+    index_[name] = slots_.size();
+    slots_.emplace_back();
+    slots_.back().info.name = name;
+    return slots_.back();
+  }
+  std::vector<StateSlot>& slots() { return slots_; }
+
+ private:
+  std::map<std::string, size_t> index_;
+  std::vector<StateSlot> slots_;
+};
+
+bool has_ttl(const SerializerNode* n) {
+  if (!n) return false;
+  if (n->class_name == kTtlClass) return true;
+  if ((n->class_name == kListClass || n->class_name == kMapClass) && !n->children.empty())
+    return n->children.back().class_name == kTtlClass;
+  return false;
+}
+
+std::string lower_kind(const std::string& keyed_state_type) {
+  std::string s;
+  for (char c : keyed_state_type) s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (s == "value" || s == "list" || s == "map" || s == "reducing" || s == "aggregating" || s == "folding") return s;
+  return "unknown";
+}
+
+void describe(StateSlot& slot, const StateMetaInfo& m, const SerializerNode* key, const char* backend) {
+  if (slot.described) return;
+  slot.described = true;
+  StateInfo& s = slot.info;
+  s.backend = backend;
+  const SerializerNode* ns = m.serializer("NAMESPACE_SERIALIZER");
+  const SerializerNode* val = m.serializer("VALUE_SERIALIZER");
+  const SerializerNode* ukey = m.serializer("USER_KEY_SERIALIZER");
+  const SerializerNode* bkey = m.serializer("KEY_SERIALIZER");
+  switch (m.backend_type) {
+    case 0:
+    case 4:
+      s.kind = lower_kind(m.option("KEYED_STATE_TYPE"));
+      break;
+    case 1: {
+      std::string mode = m.option("OPERATOR_STATE_DISTRIBUTION_MODE");
+      s.kind = mode == "UNION" ? "operator_union" : mode == "BROADCAST" ? "broadcast" : "operator_list";
+      break;
+    }
+    case 2:
+      s.kind = "broadcast";
+      break;
+    case 3:
+      s.kind = "timers";
+      break;
+    default:
+      s.kind = "unknown";
+  }
+  if (key && m.backend_type != 1 && m.backend_type != 2) {
+    s.key_serializer = key->class_name;
+    s.key_type = key->readable();
+  }
+  if (bkey) {
+    s.key_serializer = bkey->class_name;
+    s.key_type = bkey->readable();
+  }
+  if (ns) s.namespace_serializer = ns->class_name;
+  if (val) s.value_serializer = val->class_name;
+  if (ukey) s.user_key_serializer = ukey->class_name;
+  else if (val && val->class_name == kMapClass && val->children.size() == 2 && s.kind == "map")
+    s.user_key_serializer = val->children[0].class_name;
+  s.ttl = has_ttl(val);
+  if (val) s.type = val->readable();
+  if (m.backend_type == 2 && bkey && val) s.type = "Map<" + bkey->readable() + ", " + val->readable() + ">";
+  for (auto& [k, v] : m.serializers) {
+    v.collect_classes(s.serializer_classes);
+    if (!v.fully_decoded()) s.serializers_decoded = false;
+  }
+  if (key && m.backend_type != 1 && m.backend_type != 2) {
+    key->collect_classes(s.serializer_classes);
+    if (!key->fully_decoded()) s.serializers_decoded = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Key-grouped data formats.
+
+struct KgStats {
+  // per state index: entries, bytes per key group
+  std::vector<std::map<int32_t, int64_t>> entries, bytes;
+  std::vector<bool> entries_known, bytes_known;
+  explicit KgStats(size_t n) : entries(n), bytes(n), entries_known(n, true), bytes_known(n, true) {}
+};
+
+Result<std::string> maybe_decompress(std::string_view region, bool compressed, uint64_t base) {
+  if (!compressed) return std::string(region);
+  auto d = state::decode_snappy_framed(region, true, SIZE_MAX, base);
+  if (!d) return d.take_error();
+  return std::move(d->data);
+}
+
+// Full/canonical format (FullSnapshotAsyncWriter). Strict: fails on anything
+// unexpected, so that it can also tell the format apart from the heap one.
+std::optional<KgStats> walk_full(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p, uint64_t base,
+                                 std::string* err) {
+  KgStats st(p.states.size());
+  size_t n = h.offsets.size();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t o = h.offsets[i];
+    if (o == 0) continue;
+    int64_t e = static_cast<int64_t>(bytes.size());
+    for (size_t j = i + 1; j < n; ++j)
+      if (h.offsets[j] > o) {
+        e = h.offsets[j];
+        break;
+      }
+    if (o < 0 || o > e || e > static_cast<int64_t>(bytes.size())) {
+      *err = "key-group offset " + std::to_string(o) + " outside the stream";
+      return std::nullopt;
+    }
+    int32_t kg = h.range.start + static_cast<int32_t>(i);
+    auto data = maybe_decompress(bytes.substr(o, e - o), p.compression, base + o);
+    if (!data) {
+      *err = data.error().to_string();
+      return std::nullopt;
+    }
+    ByteReader r(*data, p.compression ? 0 : base + o);
+    int32_t kv = r.i16();
+    bool done = false;
+    while (r.ok() && !done) {
+      if (kv < 0 || static_cast<size_t>(kv) >= p.states.size()) {
+        *err = "kvStateId " + std::to_string(kv) + " out of range in key group " + std::to_string(kg);
+        return std::nullopt;
+      }
+      int32_t klen = r.i32();
+      if (!r.check_count(klen, 1, "key bytes") || klen == 0) break;
+      std::string_view key = r.bytes(klen);
+      int32_t vlen = r.i32();
+      if (!r.check_count(vlen, 1, "value bytes")) break;
+      r.skip(vlen);
+      if (!r.ok()) break;
+      st.entries[kv][kg] += 1;
+      st.bytes[kv][kg] += 8 + klen + vlen;
+      if (static_cast<uint8_t>(key[0]) & 0x80) {
+        int16_t next = r.i16();
+        if (!r.ok()) break;
+        if (next == -1) done = true;
+        else kv = next;
+      }
+    }
+    if (!r.ok() || !done || !r.at_end()) {
+      *err = r.ok() ? "key group " + std::to_string(kg) + " does not end with the end-of-key-group mark"
+                    : r.error().to_string();
+      return std::nullopt;
+    }
+  }
+  return st;
+}
+
+// Heap format (HeapSnapshotStrategy): int keyGroupId, then per state
+// short kvStateId + int count + entries. Entries are skipped with the
+// serializers when they are well known; otherwise only the count of the first
+// state that cannot be skipped is known in that key group.
+std::optional<KgStats> walk_heap(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p, uint64_t base,
+                                 std::string* err) {
+  KgStats st(p.states.size());
+  size_t n = h.offsets.size();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t o = h.offsets[i];
+    int64_t e = (i + 1 < n) ? h.offsets[i + 1] : static_cast<int64_t>(bytes.size());
+    if (o <= 0 || o + 4 > e || e > static_cast<int64_t>(bytes.size())) {
+      *err = "heap key-group offsets are not increasing within the stream";
+      return std::nullopt;
+    }
+    int32_t kg = h.range.start + static_cast<int32_t>(i);
+    ByteReader head(bytes.substr(o, 4));
+    if (head.i32() != kg) {
+      *err = "unexpected key group at offset " + std::to_string(base + o);
+      return std::nullopt;
+    }
+    auto data = maybe_decompress(bytes.substr(o + 4, e - o - 4), p.compression, base + o + 4);
+    if (!data) {
+      *err = data.error().to_string();
+      return std::nullopt;
+    }
+    ByteReader r(*data, p.compression ? 0 : base + o + 4);
+    std::vector<bool> seen(p.states.size(), false);
+    bool lost = false;
+    while (r.ok() && !r.at_end() && !lost) {
+      int16_t kv = r.i16();
+      if (!r.ok() || kv < 0 || static_cast<size_t>(kv) >= p.states.size()) {
+        *err = "bad kvStateId in heap key group " + std::to_string(kg);
+        return std::nullopt;
+      }
+      const StateMetaInfo& m = p.states[kv];
+      seen[kv] = true;
+      size_t start = r.pos();
+      int32_t count = r.i32();
+      if (!r.check_count(count, 0, "state entries")) {
+        *err = r.error().to_string();
+        return std::nullopt;
+      }
+      st.entries[kv][kg] += count;
+      const SerializerNode* val = m.serializer("VALUE_SERIALIZER");
+      const SerializerNode* ns = m.serializer("NAMESPACE_SERIALIZER");
+      bool ok = val != nullptr;
+      for (int32_t k = 0; k < count && ok; ++k) {
+        if (m.backend_type == 3) {
+          ok = skip_value(*val, r, 0);
+        } else {
+          ok = ns && skip_value(*ns, r, 0) && skip_value(p.key_serializer, r, 0) && skip_value(*val, r, 0);
+        }
+      }
+      if (!ok || !r.ok()) {
+        // Cannot find where this state's entries end: the rest of the key group is unknown.
+        st.bytes_known[kv] = false;
+        for (size_t s = 0; s < p.states.size(); ++s)
+          if (!seen[s]) {
+            st.entries_known[s] = false;
+            st.bytes_known[s] = false;
+          }
+        lost = true;
+        break;
+      }
+      st.bytes[kv][kg] += static_cast<int64_t>(r.pos() - start) + 2;
+    }
+    if (!lost && !r.ok()) {
+      *err = r.error().to_string();
+      return std::nullopt;
+    }
+  }
+  return st;
+}
+
+void add_kg_stats(OperatorBuilder& ob, const KeyedProxy& p, const KgStats& st, int32_t subtask) {
+  for (size_t s = 0; s < p.states.size(); ++s) {
+    Acc& a = ob.slot(p.states[s].name).acc;
+    a.touched = true;
+    a.subtasks.insert(subtask);
+    a.subtask_entries[subtask] += 0;
+    if (!st.entries_known[s]) a.entries_known = false;
+    if (!st.bytes_known[s]) a.bytes_known = false;
+    for (auto& [kg, v] : st.entries[s]) {
+      a.entries += v;
+      a.subtask_entries[subtask] += v;
+    }
+    for (auto& [kg, v] : st.bytes[s]) {
+      a.bytes += v;
+      a.kg_bytes[kg] += v;
+    }
+  }
+}
+
+std::string handle_label(const StreamHandle& h) {
+  switch (h.code) {
+    case code::kByteStream: return "inline handle '" + modified_utf8_to_utf8(h.path) + "'";
+    case code::kFile: return "file " + modified_utf8_to_utf8(h.path);
+    case code::kRelative: return "relative file " + modified_utf8_to_utf8(h.path);
+    case code::kSegmentFile: return "segment of " + modified_utf8_to_utf8(h.path);
+    default: return "handle code " + std::to_string(h.code);
+  }
+}
+
+class Reader {
+ public:
+  Reader(const SnapshotFile& f, const StateReadOptions& o) : file_(f), opt_(o) {}
+
+  OperatorStates read_operator(size_t idx) {
+    const OperatorState& op = file_.snapshot.operators[idx];
+    OperatorStates out;
+    out.operator_index = idx;
+    out.operator_id = op.id_hex();
+    out.name = modified_utf8_to_utf8(op.name);
+    out.uid = modified_utf8_to_utf8(op.uid);
+    OperatorBuilder ob;
+    for (const SubtaskState& st : op.subtasks) {
+      std::string where = "operator #" + std::to_string(idx) + " (id " + out.operator_id + "), subtask " +
+                          std::to_string(st.index);
+      if (!st.managed_keyed.is_null()) keyed(out, ob, st.managed_keyed, st.index, where + ", managed keyed state");
+      if (!st.managed_operator.is_null())
+        operator_state(out, ob, st.managed_operator, st.index, where + ", managed operator state");
+      if (!st.raw_keyed.is_null()) ++out.raw_handles;
+      if (!st.raw_operator.is_null()) ++out.raw_handles;
+    }
+    for (StateSlot& s : ob.slots()) finish(s, op.parallelism);
+    for (StateSlot& s : ob.slots()) out.states.push_back(std::move(s.info));
+    return out;
+  }
+
+ private:
+  // Returns bytes or records a problem.
+  std::optional<ResolvedStream> resolve(OperatorStates& out, const StreamHandle& h, const std::string& where) {
+    auto r = resolve_stream(h, file_.directory, opt_.path_map);
+    if (!r) {
+      if (r.error().kind == ErrorKind::kNoInput) {
+        ++out.handles_missing;
+        out.problems.push_back("missing: " + r.error().message + " (" + where + ")");
+      } else if (r.error().kind == ErrorKind::kUsage) {
+        ++out.handles_unsupported;
+        out.problems.push_back("unsupported: " + r.error().message + " (" + where + ")");
+      } else {
+        ++out.handles_failed;
+        out.problems.push_back("error: " + r.error().to_string() + " (" + where + ")");
+      }
+      return std::nullopt;
+    }
+    return std::move(r.value());
+  }
+
+  static bool find_legacy(const SerializerNode& n, std::string* cls) {
+    if (n.kind == "legacy") {
+      *cls = n.class_name;
+      return true;
+    }
+    for (auto& c : n.children)
+      if (find_legacy(c, cls)) return true;
+    return false;
+  }
+
+  // Pre-1.8 TypeSerializerConfigSnapshots: the states are listed, but Flink
+  // 1.17+ cannot restore them. Counts the handle as unsupported.
+  bool legacy_serializers(OperatorStates& out, const std::vector<const StateMetaInfo*>& metas,
+                          const SerializerNode* key, const std::string& where) {
+    std::string cls;
+    bool found = key && find_legacy(*key, &cls);
+    for (auto* m : metas)
+      for (auto& [k, v] : m->serializers)
+        if (!found && find_legacy(v, &cls)) found = true;
+    if (!found) return false;
+    ++out.handles_unsupported;
+    out.problems.push_back("unsupported: serializer snapshot " + cls +
+                           " is a pre-1.8 TypeSerializerConfigSnapshot, not supported since Flink 1.17 "
+                           "(state names are listed, types are incomplete) (" + where + ")");
+    return true;
+  }
+
+  void record_proxy_issues(OperatorStates& out, const std::vector<std::string>& unknown, bool complete,
+                           const std::string& reason, const std::string& where) {
+    for (auto& u : unknown)
+      out.problems.push_back("unknown serializer: " + u + " (skipped; its state's type is incomplete) (" + where + ")");
+    if (!complete) out.problems.push_back("unknown serializer: " + reason + " (" + where + ")");
+  }
+
+  void keyed(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask, const std::string& where) {
+    switch (h.code) {
+      case code::kKeyGroups:
+      case code::kSavepointKeyGroups:
+      case code::kKeyGroupsV2:
+        key_groups(out, ob, h, subtask, where);
+        return;
+      case code::kIncremental:
+      case code::kIncrementalV2:
+        incremental(out, ob, h, subtask, where);
+        return;
+      case code::kChangelog:
+      case code::kChangelogV2:
+        for (auto& m : h.materialized) keyed(out, ob, m, subtask, where + ", changelog materialized part");
+        for (auto& n : h.non_materialized) changelog_changes(out, ob, n, subtask, where + ", changelog state changes");
+        return;
+      default:
+        ++out.handles_unsupported;
+        out.problems.push_back("unsupported: keyed state handle code " + std::to_string(h.code) +
+                               " (changelog increments) is not decoded (" + where + ")");
+    }
+  }
+
+  // In-memory changelog (code 9): METADATA records (key group -1: byte 8,
+  // int meta info version, StateMetaInfoSnapshot) name the states. The data
+  // records are a log of changes, not entries: statistics stay unknown.
+  void changelog_changes(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask,
+                         const std::string& where) {
+    if (h.code != code::kChangelogByteIncrement) {
+      ++out.handles_unsupported;
+      out.problems.push_back("unsupported: changelog handle code " + std::to_string(h.code) +
+                             " (state changes in DSTL files) is not decoded (" + where + ")");
+      return;
+    }
+    bool ok = true;
+    for (auto& c : h.changes) {
+      if (c.key_group != -1) continue;
+      ByteReader r(c.data);
+      uint8_t op = r.u8();
+      int32_t version = r.i32();
+      if (!r.ok() || op != 8 || (version != 6 && version != 7)) continue;
+      auto m = state::decode_meta_info(c.data.substr(5), 5);
+      if (!m) {
+        ok = false;
+        ++out.handles_failed;
+        out.problems.push_back("error: changelog metadata record: " + m.error().to_string() + " (" + where + ")");
+        break;
+      }
+      StateSlot& s = ob.slot(m->name);
+      describe(s, *m, nullptr, "changelog");
+      s.acc.touched = true;
+      s.acc.subtasks.insert(subtask);
+      s.acc.entries_known = s.acc.bytes_known = false;
+    }
+    if (ok) ++out.handles_read;
+  }
+
+  void key_groups(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask,
+                  const std::string& where0) {
+    std::string where = where0 + ", " + handle_label(h.delegate);
+    auto rs = resolve(out, h.delegate, where);
+    if (!rs) return;
+    std::string_view bytes = rs->bytes;
+    size_t bound = bytes.size();
+    for (size_t i = 0; i < h.offsets.size(); ++i) {
+      int64_t o = h.offsets[i];
+      if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
+    }
+    Where ctx(where);
+    auto proxy = state::decode_keyed_proxy(bytes, bound, 0, &ctx);
+    if (!proxy) {
+      fail_proxy(out, proxy.error(), where);
+      return;
+    }
+    const KeyedProxy& p = *proxy;
+    {
+      std::vector<const StateMetaInfo*> metas;
+      for (auto& m : p.states) metas.push_back(&m);
+      if (!legacy_serializers(out, metas, &p.key_serializer, where)) {
+        ++out.handles_read;
+        record_proxy_issues(out, p.unknown_classes, p.complete, p.incomplete_reason, where);
+      }
+    }
+    bool full_format = h.code == code::kSavepointKeyGroups;
+    for (auto& m : p.states) describe(ob.slot(m.name), m, &p.key_serializer, full_format ? "full" : "heap");
+    if (!opt_.statistics || !p.complete) return;
+    std::string ferr, herr;
+    std::optional<KgStats> st = walk_full(bytes, h, p, 0, &ferr);
+    const char* fmt = "full";
+    if (!st && !full_format) {
+      st = walk_heap(bytes, h, p, 0, &herr);
+      fmt = "heap";
+    }
+    if (!st) {
+      out.problems.push_back("error: statistics unavailable: " + (herr.empty() ? ferr : herr) + " (" + where + ")");
+      for (auto& m : p.states) {
+        Acc& a = ob.slot(m.name).acc;
+        a.touched = true;
+        a.entries_known = a.bytes_known = false;
+      }
+      return;
+    }
+    for (auto& m : p.states) ob.slot(m.name).info.backend = fmt;
+    add_kg_stats(ob, p, *st, subtask);
+  }
+
+  void incremental(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask,
+                   const std::string& where0) {
+    std::string where = where0 + ", RocksDB meta data " + handle_label(h.delegate);
+    auto rs = resolve(out, h.delegate, where);
+    if (!rs) return;
+    Where ctx(where);
+    auto proxy = state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, &ctx);
+    if (!proxy) {
+      fail_proxy(out, proxy.error(), where);
+      return;
+    }
+    {
+      std::vector<const StateMetaInfo*> metas;
+      for (auto& m : proxy->states) metas.push_back(&m);
+      if (!legacy_serializers(out, metas, &proxy->key_serializer, where)) {
+        ++out.handles_read;
+        record_proxy_issues(out, proxy->unknown_classes, proxy->complete, proxy->incomplete_reason, where);
+      }
+    }
+    for (auto& m : proxy->states) {
+      StateSlot& s = ob.slot(m.name);
+      describe(s, m, &proxy->key_serializer, "rocksdb");
+      // SST contents are not read: entries and bytes stay unknown.
+      s.acc.touched = true;
+      s.acc.subtasks.insert(subtask);
+      s.acc.entries_known = s.acc.bytes_known = false;
+    }
+  }
+
+  void fail_proxy(OperatorStates& out, const Error& e, const std::string& where) {
+    std::string msg = e.to_string();
+    if (starts_with(e.message, "unsupported:")) {
+      ++out.handles_unsupported;
+      out.problems.push_back(msg.find(where) == std::string::npos ? msg + " (" + where + ")" : msg);
+    } else {
+      ++out.handles_failed;
+      out.problems.push_back("error: " + msg + (msg.find(where) == std::string::npos ? " (" + where + ")" : ""));
+    }
+  }
+
+  void operator_state(OperatorStates& out, OperatorBuilder& ob, const OperatorHandle& h, int32_t subtask,
+                      const std::string& where0) {
+    std::string where = where0 + ", " + handle_label(h.delegate);
+    if (h.delegate.code == code::kEmptySegmentFile) return;
+    auto rs = resolve(out, h.delegate, where);
+    if (!rs) return;
+    std::string_view bytes = rs->bytes;
+    std::vector<int64_t> all;
+    for (auto& e : h.states)
+      for (size_t i = 0; i < e.offsets.size(); ++i) all.push_back(e.offsets[i]);
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    size_t bound = bytes.size();
+    if (!all.empty() && all.front() >= 0 && static_cast<uint64_t>(all.front()) < bound) bound = all.front();
+    Where ctx(where);
+    auto proxy = state::decode_operator_proxy(bytes, bound, 0, &ctx);
+    if (!proxy) {
+      fail_proxy(out, proxy.error(), where);
+      return;
+    }
+    const OperatorProxy& p = *proxy;
+    {
+      std::vector<const StateMetaInfo*> metas;
+      for (auto& m : p.operator_states) metas.push_back(&m);
+      for (auto& m : p.broadcast_states) metas.push_back(&m);
+      if (!legacy_serializers(out, metas, nullptr, where)) {
+        ++out.handles_read;
+        record_proxy_issues(out, p.unknown_classes, p.complete, p.incomplete_reason, where);
+      }
+    }
+    for (auto& m : p.operator_states) describe(ob.slot(m.name), m, nullptr, "operator");
+    for (auto& m : p.broadcast_states) describe(ob.slot(m.name), m, nullptr, "operator");
+    for (auto& e : h.states) {
+      std::string name = modified_utf8_to_utf8(e.name);
+      StateSlot& s = ob.slot(name);
+      Acc& a = s.acc;
+      a.touched = true;
+      a.subtasks.insert(subtask);
+      s.info.distribution = e.mode == 0 ? "split" : e.mode == 1 ? "union" : e.mode == 2 ? "broadcast" : "unknown";
+      if (s.info.kind.empty()) s.info.kind = e.mode == 1 ? "operator_union" : e.mode == 2 ? "broadcast" : "operator_list";
+      if (e.mode == 2) {
+        if (e.offsets.size() != 1) {
+          a.entries_known = a.bytes_known = false;
+          continue;
+        }
+        int64_t o = e.offsets[0];
+        int32_t size = -1;
+        if (!p.compression) {
+          if (o >= 0 && static_cast<uint64_t>(o) + 4 <= bytes.size()) size = ByteReader(bytes.substr(o, 4)).i32();
+        } else if (opt_.statistics && o >= 0 && static_cast<uint64_t>(o) < bytes.size()) {
+          // Every broadcast state starts at a chunk boundary of the framed stream.
+          std::string framed("\xFF\x06\x00\x00sNaPpY", 10);
+          framed.append(bytes.substr(o));
+          auto d = state::decode_snappy_framed(framed, true, 4, o);
+          if (d && d->data.size() >= 4) size = ByteReader(std::string_view(d->data).substr(0, 4)).i32();
+        }
+        if (size < 0) {
+          a.entries_known = false;
+          out.problems.push_back("error: broadcast state '" + name + "' size unreadable at offset " +
+                                 std::to_string(o) + " (" + where + ")");
+        } else {
+          a.subtask_entries[subtask] = size;
+          a.broadcast_max = std::max<int64_t>(a.broadcast_max, size);
+        }
+      } else {
+        a.subtask_entries[subtask] += static_cast<int64_t>(e.offsets.size());
+        a.entries += static_cast<int64_t>(e.offsets.size());
+      }
+      // Bytes: from each offset to the next one of any state (or the stream end).
+      if (p.compression) {
+        a.bytes_known = false;  // offsets are positions in the compressed stream
+        continue;
+      }
+      for (size_t i = 0; i < e.offsets.size(); ++i) {
+        int64_t o = e.offsets[i];
+        auto it = std::upper_bound(all.begin(), all.end(), o);
+        int64_t end = it == all.end() ? static_cast<int64_t>(bytes.size()) : *it;
+        if (o < 0 || end < o) {
+          a.bytes_known = false;
+          continue;
+        }
+        a.bytes += end - o;
+      }
+    }
+  }
+
+  void finish(StateSlot& s, int32_t parallelism) {
+    StateInfo& i = s.info;
+    Acc& a = s.acc;
+    if (i.kind.empty()) i.kind = "unknown";
+    i.subtasks = static_cast<int32_t>(a.subtasks.size());
+    if (!a.subtask_entries.empty()) {
+      int32_t maxidx = std::max(parallelism - 1, a.subtask_entries.rbegin()->first);
+      if (maxidx >= 0 && maxidx < (1 << 20)) {
+        i.subtask_entries.assign(static_cast<size_t>(maxidx) + 1, -1);
+        for (auto& [k, v] : a.subtask_entries)
+          if (k >= 0) i.subtask_entries[k] = v;
+      }
+    }
+    if (!a.touched) return;
+    if (i.kind == "broadcast") {
+      i.entries = a.entries_known ? std::max<int64_t>(a.broadcast_max, 0) : -1;
+    } else {
+      i.entries = a.entries_known ? a.entries : -1;
+    }
+    i.bytes = a.bytes_known ? a.bytes : -1;
+    if (a.bytes_known && !a.kg_bytes.empty()) {
+      int64_t mx = 0, sum = 0;
+      int32_t n = 0;
+      for (auto& [kg, b] : a.kg_bytes) {
+        if (b <= 0) continue;
+        mx = std::max(mx, b);
+        sum += b;
+        ++n;
+      }
+      i.key_groups_with_data = n;
+      i.max_key_group_bytes = n ? mx : 0;
+      i.mean_key_group_bytes = n ? static_cast<double>(sum) / n : 0.0;
+    }
+  }
+
+  const SnapshotFile& file_;
+  const StateReadOptions& opt_;
+};
+
+}  // namespace
+
+std::string map_path(std::string_view path, const std::vector<std::pair<std::string, std::string>>& path_map) {
+  std::string p(path);
+  size_t best = 0;
+  const std::pair<std::string, std::string>* hit = nullptr;
+  for (auto& pm : path_map) {
+    if (!pm.first.empty() && starts_with(p, pm.first) && pm.first.size() > best) {
+      best = pm.first.size();
+      hit = &pm;
+    }
+  }
+  if (hit) {
+    std::string rest = p.substr(best);
+    std::string local = hit->second;
+    if (!local.empty() && local.back() == '/' && !rest.empty() && rest.front() == '/') rest.erase(0, 1);
+    else if (!local.empty() && local.back() != '/' && !rest.empty() && rest.front() != '/') local += '/';
+    p = local + rest;
+  }
+  if (starts_with(p, "file://")) p = p.substr(7);
+  else if (starts_with(p, "file:")) p = p.substr(5);
+  if (p.find("://") != std::string::npos) return {};
+  return p;
+}
+
+Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& directory,
+                                      const std::vector<std::pair<std::string, std::string>>& path_map) {
+  ResolvedStream out;
+  switch (h.code) {
+    case code::kByteStream:
+      out.bytes = h.data;
+      return out;
+    case code::kEmptySegmentFile:
+      return out;
+    case code::kFile:
+    case code::kRelative:
+    case code::kSegmentFile: {
+      std::string raw = modified_utf8_to_utf8(h.path);
+      std::string local;
+      if (h.code == code::kRelative) {
+        if (directory.empty()) return Error::no_input("relative handle " + raw + " without a snapshot directory");
+        local = directory + "/" + raw;
+      } else {
+        local = map_path(raw, path_map);
+        if (local.empty()) return Error::no_input("remote path " + raw + " (give a path map PREFIX=LOCAL_DIR)");
+      }
+      auto fb = FileBytes::open(local);
+      if (!fb) return Error::no_input("state file " + local + " not found: " + fb.error().message);
+      out.path = local;
+      out.keep_alive = fb.value();
+      std::string_view all = fb.value()->bytes();
+      if (h.code == code::kSegmentFile) {
+        if (h.start_pos < 0 || h.state_size < 0 || static_cast<uint64_t>(h.start_pos) > all.size() ||
+            static_cast<uint64_t>(h.state_size) > all.size() - static_cast<uint64_t>(h.start_pos))
+          return Error::data("segment [" + std::to_string(h.start_pos) + ", +" + std::to_string(h.state_size) +
+                             ") lies outside " + local + " (" + std::to_string(all.size()) + " bytes)");
+        out.bytes = all.substr(static_cast<size_t>(h.start_pos), static_cast<size_t>(h.state_size));
+      } else {
+        out.bytes = all;
+      }
+      return out;
+    }
+    default:
+      return Error::usage("stream handle code " + std::to_string(h.code) + " cannot be read as a stream");
+  }
+}
+
+Result<std::vector<OperatorStates>> read_states(const SnapshotFile& file, const StateReadOptions& options) {
+  std::vector<OperatorStates> result;
+  Reader reader(file, options);
+  size_t total = file.snapshot.operators.size();
+  for (size_t i = 0; i < total; ++i) {
+    result.push_back(reader.read_operator(i));
+    if (options.progress) options.progress(i + 1, total);
+  }
+  return result;
+}
+
+}  // namespace fsp
