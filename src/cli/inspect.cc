@@ -1,9 +1,12 @@
 // flink-savepoint inspect SNAPSHOT: what is in this savepoint or checkpoint.
+#include <unistd.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/state.h"
 #include "flink_savepoint/summary.h"
 #include "flink_savepoint/walk.h"
 #include "src/cli/command.h"
@@ -11,13 +14,55 @@
 namespace fsp::cli {
 namespace {
 
+std::string or_dash(Str s) { return s.empty() ? "-" : modified_utf8_to_utf8(s); }
+
 struct InspectOptions {
   std::string path;
   bool handles = false;
   bool no_offsets = false;
+  bool states = false;
+  bool no_statistics = false;
+  std::vector<std::string> path_map;
 };
 
-std::string or_dash(Str s) { return s.empty() ? "-" : modified_utf8_to_utf8(s); }
+std::string num_or_dash(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
+
+// Reads the state files, with progress on a terminal.
+Result<std::vector<OperatorStates>> read_all_states(const SnapshotFile& sf, const InspectOptions& o) {
+  StateReadOptions so;
+  so.statistics = !o.no_statistics;
+  for (const auto& m : o.path_map) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos) return Error::usage("--path-map expects PREFIX=LOCAL_DIR, got '" + m + "'");
+    so.path_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  bool tty = isatty(2);
+  if (tty) {
+    so.progress = [](size_t done, size_t total) {
+      std::cerr << "\rreading state files: operator " << done << "/" << total << std::flush;
+      if (done == total) std::cerr << "\r\033[K" << std::flush;
+    };
+  }
+  return read_states(sf, so);
+}
+
+void print_states(const Snapshot& s, const std::vector<OperatorStates>& all) {
+  for (const auto& os : all) {
+    if (os.states.empty() && os.problems.empty()) continue;
+    const auto& op = s.operators[os.operator_index];
+    std::cout << "\n" << (op.uid.empty() ? op.id_hex() : or_dash(op.uid) + " (" + op.id_hex() + ")") << "\n";
+    Table t({"state", "kind", "type", "ttl", "entries", "bytes", "key groups", "max kg bytes"},
+            {false, false, false, false, true, true, true, true});
+    for (const auto& st : os.states) {
+      std::string kind = st.kind;
+      if (!st.distribution.empty() && st.kind.rfind("operator", 0) != 0 && st.kind != st.distribution) kind += " (" + st.distribution + ")";
+      t.add({st.name, kind, st.type, st.ttl ? "yes" : "no", num_or_dash(st.entries), num_or_dash(st.bytes),
+             st.key_groups_with_data > 0 ? std::to_string(st.key_groups_with_data) : "-", num_or_dash(st.max_key_group_bytes)});
+    }
+    std::cout << t.render();
+    for (const auto& p : os.problems) std::cout << "  " << p << "\n";
+  }
+}
 
 void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
   const Snapshot& s = sf.snapshot;
@@ -89,10 +134,21 @@ int run(Context& ctx, const InspectOptions& o) {
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
   const Snapshot& s = sf->snapshot;
+  std::vector<OperatorStates> states;
+  if (o.states) {
+    auto r = read_all_states(*sf, o);
+    if (!r) return report(ctx, r.error());
+    states = std::move(*r);
+  }
   if (ctx.json) {
     JsonOptions jo;
     jo.key_group_offsets = !o.no_offsets;
     nlohmann::json j = snapshot_to_json(s, jo);
+    for (const auto& os : states) {
+      auto& jop = j["operators"][os.operator_index];
+      jop["states"] = states_to_json(os);
+      jop["state_problems"] = os.problems;
+    }
     j["metadata_path"] = sf->metadata_path;
     j["metadata_size"] = sf->file_size;
     std::cout << j.dump(2) << "\n";
@@ -102,6 +158,7 @@ int run(Context& ctx, const InspectOptions& o) {
   print_header(*sf, sum);
   print_operators(s);
   if (o.handles) print_handles(s);
+  if (o.states) print_states(s, states);
   return 0;
 }
 
@@ -117,6 +174,13 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", ctx.json, "print the whole decoded model as JSON (see docs/json.md)");
   cmd->add_flag("--handles", o->handles, "also list every state handle: operator, subtask, slot, type, size, path");
   cmd->add_flag("--no-offsets", o->no_offsets, "leave key-group offset arrays out of --json output");
+  cmd->add_flag("--states", o->states,
+                "read the state files too: state names, kinds, serializers, readable types, TTL, entries and bytes "
+                "(see docs/states.md); --json adds a `states` array to each operator");
+  cmd->add_flag("--no-statistics", o->no_statistics, "with --states: read only the state headers, not the data");
+  cmd->add_option("--path-map", o->path_map,
+                  "PREFIX=LOCAL_DIR: read absolute paths under PREFIX (e.g. s3://bucket/ckpt) from LOCAL_DIR; repeatable, "
+                  "longest prefix wins");
   cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
 }
 
