@@ -1,12 +1,277 @@
-// flink-savepoint relocate: placeholder, being implemented.
+// flink-savepoint relocate SNAPSHOT --from PREFIX --to PREFIX ...: rewrite the
+// absolute paths of a savepoint or checkpoint after its files were copied
+// elsewhere (docs/relocate.md).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+#include <utility>
+#include <nlohmann/json.hpp>
+
+#include "flink_savepoint/metadata.h"
+#include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/relocate.h"
+#include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/walk.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RelocateCliOptions {
+  std::string path;
+  std::vector<std::string> from, to;
+  std::string output;
+  bool in_place = false;
+  bool dry_run = false;
+  bool force = false;
+  bool verify = false;
+  std::vector<std::string> path_map;
+  bool make_relative = false;
+  std::string snapshot_uri;
+  bool include_inline_names = false;
+  bool print_copy_plan = false;
+};
+
+std::string u(Str s) { return modified_utf8_to_utf8(s); }
+
+nlohmann::json change_json(const Snapshot& s, const PathChange& c) {
+  const auto& op = s.operators[c.loc.op_index];
+  nlohmann::json j{{"operator_index", c.loc.op_index},
+                   {"operator_id", op.id_hex()},
+                   {"subtask", c.loc.subtask < 0 ? nlohmann::json(nullptr) : nlohmann::json(c.loc.subtask)},
+                   {"slot", c.loc.slot},
+                   {"role", c.loc.role},
+                   {"kind", path_kind_name(c.kind)},
+                   {"old_path", u(c.old_path)},
+                   {"new_path", u(c.new_path)},
+                   {"made_relative", c.made_relative}};
+  if (!c.loc.local_path.empty()) j["local_path"] = u(c.loc.local_path);
+  return j;
+}
+
+// Same directory as the input's _metadata (by inode), so that --output does not write over the input.
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int run(Context& ctx, const RelocateCliOptions& o) {
+  // --- the command line ---------------------------------------------------------
+  int modes = (o.output.empty() ? 0 : 1) + (o.in_place ? 1 : 0) + (o.dry_run ? 1 : 0);
+  if (modes > 1) return report(ctx, Error::usage("choose one of --output, --in-place and --dry-run"));
+  if (modes == 0 && !o.print_copy_plan)
+    return report(ctx, Error::usage("choose one of --output OUT, --in-place and --dry-run (or ask for --print-copy-plan)"));
+  const bool writes = !o.output.empty() || o.in_place;
+  if (o.from.size() != o.to.size())
+    return report(ctx, Error::usage("every --from needs a --to (" + std::to_string(o.from.size()) + " --from, " +
+                                    std::to_string(o.to.size()) + " --to)"));
+  if (o.from.empty() && !o.make_relative) return report(ctx, Error::usage("nothing to do: give --from PREFIX --to PREFIX and/or --make-relative"));
+  std::vector<PathMapEntry> path_map;
+  for (const auto& m : o.path_map) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+      return report(ctx, Error::usage("--path-map wants PREFIX=LOCAL_DIR, got '" + m + "'"));
+    std::string local = m.substr(eq + 1);
+    while (local.size() > 1 && local.back() == '/') local.pop_back();
+    path_map.push_back({m.substr(0, eq), local});
+  }
+
+  auto sf = open_snapshot(o.path);
+  if (!sf) return report(ctx, sf.error());
+  Snapshot& s = sf->snapshot;
+  const bool from_stdin = sf->metadata_path == "-";
+
+  // --- where the result goes ------------------------------------------------------
+  std::string target, backup;
+  if (o.in_place) {
+    if (from_stdin) return report(ctx, Error::usage("--in-place cannot rewrite standard input; use --output"));
+    target = sf->metadata_path;
+    backup = target + ".bak";
+    struct stat st {};
+    if (::lstat(backup.c_str(), &st) == 0)
+      return report(ctx, Error::cant_create("the backup '" + backup + "' already exists; move it away first (--in-place keeps the original there)"));
+  } else if (!o.output.empty()) {
+    target = o.output;
+    std::error_code ec;
+    if (fs::is_directory(target, ec)) target = (fs::path(target) / "_metadata").string();
+    if (!from_stdin && same_file(target, sf->metadata_path))
+      return report(ctx, Error::usage("--output '" + o.output + "' is the input file; use --in-place to rewrite it (keeping _metadata.bak)"));
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) == 0 && !o.force)
+      return report(ctx, Error::cant_create("'" + target + "' already exists; add --force to replace it"));
+  }
+  // The directory the (new) _metadata lives in: relative handles resolve against it.
+  std::string result_dir = writes ? fs::path(target).parent_path().string() : sf->directory;
+  if (writes && result_dir.empty()) result_dir = ".";
+
+  RelocateOptions ro;
+  for (size_t i = 0; i < o.from.size(); ++i) ro.rules.emplace_back(o.from[i], o.to[i]);
+  ro.make_relative = o.make_relative;
+  ro.include_inline_names = o.include_inline_names;
+  ro.collect_changes = o.dry_run || o.print_copy_plan;  // a million entries are not free
+  if (o.make_relative) {
+    if (!o.snapshot_uri.empty()) ro.snapshot_uri = o.snapshot_uri;
+    else if (result_dir.empty())
+      return report(ctx, Error::usage("--make-relative on standard input needs --snapshot-uri URI"));
+    else ro.snapshot_uri = local_directory_uri(result_dir);
+  }
+
+  auto rep = relocate(s, ro);
+  if (!rep) return report(ctx, rep.error());
+
+  nlohmann::json j;
+  if (ctx.json) {
+    j["input"] = sf->metadata_path;
+    j["output"] = writes ? nlohmann::json(target) : nlohmann::json(nullptr);
+    j["dry_run"] = !writes;
+    j["changed"] = rep->changed;
+    j["made_relative"] = rep->made_relative;
+    j["absolute_paths"] = rep->absolute_paths;
+    j["unmatched_absolute"] = rep->unmatched_absolute;
+    j["unmatched_directories"] = rep->unmatched_examples;
+    if (o.make_relative) j["snapshot_uri"] = ro.snapshot_uri;
+    if (!writes && o.dry_run) {
+      nlohmann::json changes = nlohmann::json::array();
+      for (const auto& c : rep->changes) changes.push_back(change_json(s, c));
+      j["changes"] = std::move(changes);
+    }
+  } else if (o.dry_run) {
+    for (const auto& c : rep->changes) {
+      std::cout << describe_location(s, c.loc) << " [" << path_kind_name(c.kind)
+                << (c.made_relative ? " -> relative" : "") << "]\n"
+                << "  - " << u(c.old_path) << "\n  + " << u(c.new_path) << "\n";
+    }
+  }
+
+  auto summary_line = [&](bool done) {
+    std::cout << rep->changed << " path(s) " << (done ? "rewritten" : "would be rewritten");
+    if (rep->made_relative) std::cout << " (" << rep->made_relative << " made relative)";
+    std::cout << " of " << rep->absolute_paths << " absolute path(s)";
+    if (done) std::cout << "; wrote " << target << (o.in_place ? " (original kept as " + backup + ")" : "");
+    std::cout << "\n";
+    if (rep->unmatched_absolute) {
+      std::cout << rep->unmatched_absolute << " absolute path(s) matched no --from prefix, e.g. under:\n";
+      for (const auto& d : rep->unmatched_examples) std::cout << "  " << d << "\n";
+    }
+  };
+
+  // --- verify -----------------------------------------------------------------------------
+  int exit_code = 0;
+  if (o.verify) {
+    VerifyReport vr = verify_files(s, result_dir, path_map);
+    if (ctx.json) {
+      nlohmann::json missing = nlohmann::json::array();
+      for (const auto& m : vr.missing)
+        missing.push_back({{"path", m.path}, {"local_path", m.local_path}, {"expected_size", m.expected_size},
+                           {"actual_size", m.actual_size < 0 ? nlohmann::json(nullptr) : nlohmann::json(m.actual_size)},
+                           {"directory", m.directory}, {"where", m.where}});
+      j["verify"] = {{"checked", vr.checked}, {"not_checked", vr.not_checked}, {"missing", std::move(missing)}};
+    } else {
+      std::cout << "verify: " << vr.checked << " file(s)/directories checked, " << vr.missing.size() << " missing or of another size";
+      if (vr.not_checked) std::cout << ", " << vr.not_checked << " remote path(s) not checked (map them with --path-map PREFIX=LOCAL_DIR)";
+      std::cout << "\n";
+      for (const auto& m : vr.missing) {
+        std::cout << "  missing: " << m.path;
+        if (m.local_path != m.path) std::cout << " (looked at " << m.local_path << ")";
+        if (m.actual_size >= 0) std::cout << ": " << m.actual_size << " bytes, the handle records " << m.expected_size;
+        else if (m.directory) std::cout << ": no such directory";
+        else std::cout << ": absent";
+        std::cout << "\n    " << m.where << "\n";
+      }
+    }
+    if (!vr.missing.empty()) exit_code = 1;
+  }
+
+  // --- write ------------------------------------------------------------------------------
+  bool written = false;
+  if (writes && exit_code == 0 && !ctx.json && !from_stdin) {
+    // Relative handles resolve against the directory of the _metadata that is read.
+    std::error_code e1, e2;
+    fs::path in_dir = fs::weakly_canonical(fs::absolute(sf->directory.empty() ? "." : sf->directory), e1);
+    fs::path out_dir = fs::weakly_canonical(fs::absolute(result_dir), e2);
+    if (!e1 && !e2 && in_dir != out_dir) {
+      uint64_t relative = 0;  // the relative handles the input already had
+      for_each_stream_handle(std::as_const(s), [&](const StreamHandle& h, const HandleLocation&) { relative += h.code == code::kRelative; });
+      relative -= std::min(relative, rep->made_relative);  // those were made relative to this directory on purpose
+      if (relative)
+        std::cout.flush();
+        std::cerr << "note: " << relative << " relative handle(s) resolve against " << out_dir.string()
+                  << ": copy the snapshot directory's files there (or write the result into the directory that holds them)\n";
+    }
+  }
+  if (writes && exit_code == 0) {
+    auto bytes = encode_metadata(s);
+    if (!bytes) return report(ctx, bytes.error());
+    WriteOptions wo;
+    wo.backup_path = backup;
+    wo.overwrite = o.force;
+    Status st = write_metadata_atomically(target, s, *bytes, wo);
+    if (!st.ok()) return report(ctx, st.error());
+    written = true;
+  }
+  if (ctx.json) j["written"] = written;
+  if (!ctx.json) {
+    if (o.dry_run || writes) summary_line(written);
+    if (writes && !written) std::cout << "nothing written: files are missing (see above)\n";
+  }
+
+  // --- copy plan -----------------------------------------------------------------------
+  if (o.print_copy_plan) {
+    auto plan = copy_plan(rep->changes);
+    if (ctx.json) {
+      nlohmann::json p = nlohmann::json::array();
+      for (const auto& st : plan) p.push_back({{"from", st.from_dir}, {"to", st.to_dir}, {"files", st.files}, {"command", st.command}});
+      j["copy_plan"] = std::move(p);
+    } else {
+      std::cout << "# copy plan: " << plan.size() << " command(s) for the files whose paths "
+                << (written ? "were" : "are") << " rewritten (whole directories are copied;\n"
+                << "# shared/ directories may hold files of other checkpoints too).\n"
+                << "# Relative handles and _metadata move with the snapshot directory itself.\n";
+      for (const auto& st : plan) std::cout << st.command << "   # " << st.files << " file(s)\n";
+    }
+  }
+  if (ctx.json) std::cout << j.dump(2) << "\n";
+  return exit_code;
+}
+
+}  // namespace
 
 void add_relocate_command(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("relocate", "(not yet implemented)");
-  cmd->allow_extras();
-  cmd->callback([&ctx] { ctx.exit_code = report(ctx, Error{ErrorKind::kSoftware, "relocate is not implemented yet", {}, {}, {}}); });
+  auto o = std::make_shared<RelocateCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "relocate",
+      "Rewrite the absolute paths of a savepoint or checkpoint after its files were copied elsewhere (HDFS to S3, "
+      "bucket to bucket, prod to sandbox). Every absolute path starting with a --from prefix (longest match wins) is "
+      "rewritten, in every handle kind; relative handles stay relative. Exit codes: 0 ok, 1 --verify found missing "
+      "files (nothing written), 64 usage, 65 bad data, 66 no input, 73 cannot create, 74 I/O.");
+  cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or - for stdin")->required();
+  cmd->add_option("--from", o->from, "a path prefix to replace (repeatable, paired in order with --to)")->allow_extra_args(false);
+  cmd->add_option("--to", o->to, "what replaces the matching --from prefix")->allow_extra_args(false);
+  cmd->add_option("--output,-o", o->output, "write the result to this file (or OUT/_metadata for a directory)");
+  cmd->add_flag("--in-place", o->in_place, "replace the input _metadata, keeping the original as _metadata.bak");
+  cmd->add_flag("--dry-run", o->dry_run, "print every change (location, old path, new path) and write nothing");
+  cmd->add_flag("--force", o->force, "replace an existing --output file (never the input)");
+  cmd->add_flag("--verify", o->verify,
+                "check that every resulting local (or --path-map'ped) file exists with the size its handle records; "
+                "if not, list them, write nothing and exit 1");
+  cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: where --verify finds files under a remote prefix (repeatable)")->allow_extra_args(false);
+  cmd->add_flag("--make-relative", o->make_relative,
+                "turn absolute handles that point directly into the snapshot's own directory into relative handles "
+                "(metadata v3+)");
+  cmd->add_option("--snapshot-uri", o->snapshot_uri,
+                  "the snapshot directory as an absolute URI, for --make-relative (default: file: + the local "
+                  "directory of the result)");
+  cmd->add_flag("--include-inline-names", o->include_inline_names,
+                "also rewrite the names of inline (ByteStreamStateHandle) handles; Flink never opens them");
+  cmd->add_flag("--print-copy-plan", o->print_copy_plan,
+                "print the commands (hdfs dfs -cp, aws s3 cp --recursive, gsutil cp -r) that copy the referenced files "
+                "to their new locations");
+  cmd->add_flag("--json", ctx.json, "machine-readable output (changes are listed with --dry-run)");
+  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
 }
 
 }  // namespace fsp::cli

@@ -1,0 +1,610 @@
+// Relocation of a snapshot's absolute paths, the checks around it, and the
+// atomic writer. See include/flink_savepoint/relocate.h and docs/relocate.md.
+#include "flink_savepoint/relocate.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "flink_savepoint/metadata.h"
+#include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/snapshot_file.h"
+
+namespace fsp {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxUtf = 65535;
+
+// Appends strings into chunks owned by Snapshot::arena. A chunk never grows
+// past the capacity reserved up front, so views into it stay valid
+// (std::deque::push_back does not move existing elements).
+class ArenaPool {
+ public:
+  explicit ArenaPool(Snapshot& s) : s_(s) {}
+  Str add2(std::string_view a, std::string_view b) {
+    size_t n = a.size() + b.size();
+    if (cur_ == nullptr || cur_->capacity() - cur_->size() < n) {
+      s_.arena.emplace_back();
+      cur_ = &s_.arena.back();
+      cur_->reserve(std::max<size_t>(kChunk, n));
+    }
+    size_t at = cur_->size();
+    cur_->append(a);
+    cur_->append(b);
+    return Str(cur_->data() + at, n);
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  Snapshot& s_;
+  std::string* cur_ = nullptr;
+};
+
+std::string strip_trailing_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// `p` starts with `prefix` at a path boundary.
+bool prefix_matches(Str p, std::string_view prefix) {
+  return p.size() >= prefix.size() && p.compare(0, prefix.size(), prefix) == 0 &&
+         (p.size() == prefix.size() || p[prefix.size()] == '/');
+}
+
+struct Rule {
+  std::string from, to;  // modified UTF-8, no trailing '/'
+};
+
+Str parent_of(Str p) {
+  size_t slash = p.rfind('/');
+  return slash == Str::npos ? Str() : p.substr(0, slash);
+}
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+}  // namespace
+
+const char* path_kind_name(PathKind kind) {
+  switch (kind) {
+    case PathKind::kAbsoluteFile: return "absolute";
+    case PathKind::kRelativeFile: return "relative";
+    case PathKind::kSegmentFile: return "segment";
+    case PathKind::kDirectory: return "directory";
+    case PathKind::kInlineName: return "inline-name";
+  }
+  return "unknown";
+}
+
+std::string describe_location(const Snapshot& s, const HandleLocation& loc) {
+  std::string out = "operator #" + std::to_string(loc.op_index);
+  if (loc.op_index < s.operators.size()) {
+    const auto& op = s.operators[loc.op_index];
+    out += " (id " + op.id_hex();
+    if (!op.uid.empty()) out += ", uid " + modified_utf8_to_utf8(op.uid);
+    out += ")";
+  }
+  if (loc.subtask >= 0) out += ", subtask " + std::to_string(loc.subtask);
+  if (loc.slot && *loc.slot) out += std::string(", ") + loc.slot;
+  if (loc.role && *loc.role) out += std::string(", ") + loc.role;
+  if (!loc.local_path.empty()) out += " " + modified_utf8_to_utf8(loc.local_path);
+  return out;
+}
+
+std::string local_directory_uri(const std::string& directory) {
+  std::error_code ec;
+  fs::path p = fs::absolute(directory.empty() ? fs::path(".") : fs::path(directory), ec);
+  if (ec) p = fs::path(directory);
+  std::string s = p.lexically_normal().string();
+  s = strip_trailing_slashes(s);
+  if (s.empty()) s = "/";
+  return "file:" + s;
+}
+
+Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& options) {
+  // Rules: modified UTF-8, no trailing slashes, longest `from` first.
+  std::vector<Rule> rules;
+  for (const auto& [from_u, to_u] : options.rules) {
+    Rule r{strip_trailing_slashes(utf8_to_modified_utf8(from_u)), strip_trailing_slashes(utf8_to_modified_utf8(to_u))};
+    if (r.from.empty()) return Error::usage("--from '" + from_u + "' is empty (or only slashes)");
+    for (const auto& o : rules)
+      if (o.from == r.from) return Error::usage("--from '" + from_u + "' is given twice");
+    rules.push_back(std::move(r));
+  }
+  std::stable_sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return a.from.size() > b.from.size(); });
+
+  std::string dir;  // snapshot directory URI for make_relative (modified UTF-8)
+  if (options.make_relative) {
+    if (snapshot.version < 3)
+      return Error::usage("--make-relative needs metadata version 3 or later (Flink 1.11+); this snapshot is version " +
+                          std::to_string(snapshot.version) + ", whose readers cannot resolve relative handles");
+    if (options.snapshot_uri.empty()) return Error::usage("--make-relative needs the snapshot directory URI");
+    dir = strip_trailing_slashes(utf8_to_modified_utf8(options.snapshot_uri));
+    if (dir.rfind("file:///", 0) == 0) dir.erase(5, 2);  // Flink's Path.toString() form: file:/abs
+    if (dir.empty()) return Error::usage("--snapshot-uri '" + options.snapshot_uri + "' is not a directory URI");
+  }
+
+  struct Pending {
+    Str* slot;
+    StreamHandle* to_relative;  // non-null: becomes code 6
+    Str value;
+  };
+  std::vector<Pending> pending;
+  RelocateReport report;
+  ArenaPool pool(snapshot);
+  std::unordered_set<std::string> unmatched_dirs;
+  std::optional<Error> error;
+
+  auto match = [&](Str p) -> const Rule* {
+    for (const auto& r : rules)
+      if (prefix_matches(p, r.from)) return &r;
+    return nullptr;
+  };
+
+  auto visit = [&](Str& slot, PathKind kind, const HandleLocation& loc, StreamHandle* h) {
+    if (error) return;
+    const bool absolute = kind != PathKind::kInlineName;
+    if (absolute) ++report.absolute_paths;
+    Str value = slot;
+    const Rule* r = match(slot);
+    if (r) {
+      if (r->to.size() + (slot.size() - r->from.size()) == 0) {
+        error = Error::usage("--to '" + modified_utf8_to_utf8(r->to) + "' turns '" + modified_utf8_to_utf8(slot) +
+                             "' into an empty path");
+        return;
+      }
+      value = pool.add2(r->to, slot.substr(r->from.size()));
+    }
+    Str absolute_value = value;
+    bool made_relative = false;
+    if (h && kind == PathKind::kAbsoluteFile && options.make_relative && value.size() > dir.size() + 1 &&
+        value.compare(0, dir.size(), dir) == 0 && value[dir.size()] == '/' &&
+        value.find('/', dir.size() + 1) == Str::npos) {
+      value = value.substr(dir.size() + 1);
+      made_relative = true;
+    }
+    if (!r && !made_relative) {
+      if (absolute) {
+        ++report.unmatched_absolute;
+        if (unmatched_dirs.size() < 5) {
+          std::string d = modified_utf8_to_utf8(kind == PathKind::kDirectory ? slot : parent_of(slot));
+          if (unmatched_dirs.insert(d).second) report.unmatched_examples.push_back(d);
+        }
+      }
+      return;
+    }
+    if (value.size() > kMaxUtf) {
+      Error e = Error::data("the rewritten path is " + std::to_string(value.size()) +
+                            " bytes long; Java's modified UTF-8 strings (and so _metadata) hold at most 65535 bytes");
+      e.where = describe_location(snapshot, loc);
+      e.hint = "choose a shorter --to prefix";
+      error = std::move(e);
+      return;
+    }
+    pending.push_back(Pending{&slot, made_relative ? h : nullptr, value});
+    ++report.changed;
+    if (made_relative) ++report.made_relative;
+    if (options.collect_changes) report.changes.push_back(PathChange{loc, kind, slot, value, absolute_value, made_relative});
+  };
+
+  {  // Size the lists once: a cheap walk beats regrowing vectors of a million entries.
+    size_t n = 0;
+    for_each_path(snapshot, [&](const Str&, PathKind k, const HandleLocation&) { n += k != PathKind::kRelativeFile; });
+    pending.reserve(n);
+    if (options.collect_changes) report.changes.reserve(n);
+  }
+  for_each_stream_handle(snapshot, [&](StreamHandle& h, const HandleLocation& loc) {
+    switch (h.code) {
+      case code::kFile: visit(h.path, PathKind::kAbsoluteFile, loc, &h); break;
+      case code::kSegmentFile: visit(h.path, PathKind::kSegmentFile, loc, &h); break;
+      case code::kByteStream:
+        if (options.include_inline_names) visit(h.path, PathKind::kInlineName, loc, &h);
+        break;
+      default: break;
+    }
+  });
+  for_each_path(snapshot, [&](Str& p, PathKind kind, const HandleLocation& loc) {
+    if (kind == PathKind::kDirectory) visit(p, kind, loc, nullptr);
+  });
+  if (error) return std::move(*error);
+
+  for (const auto& p : pending) {
+    *p.slot = p.value;
+    if (p.to_relative) p.to_relative->code = code::kRelative;
+  }
+  return report;
+}
+
+// --- verify ---------------------------------------------------------------------
+
+VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, const std::vector<PathMapEntry>& path_map) {
+  struct Expect {
+    int64_t exact = -1;    // code 2 / 6
+    int64_t min_end = -1;  // segments
+    bool directory = false;
+    Str stored;
+    std::string where;
+    HandleLocation loc;
+    bool have_loc = false;
+  };
+  std::vector<std::pair<std::string, std::string>> maps;  // (prefix mUTF-8, local dir)
+  for (const auto& m : path_map) maps.emplace_back(strip_trailing_slashes(utf8_to_modified_utf8(m.prefix)), m.local_dir);
+  std::stable_sort(maps.begin(), maps.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+
+  VerifyReport rep;
+  std::unordered_map<Str, Expect> by_path;  // keyed by the stored string
+  std::unordered_set<Str> remote;
+  std::unordered_map<Str, std::string> local_of;
+
+  auto local_for = [&](Str stored, bool relative) -> std::optional<std::string> {
+    if (relative) {
+      if (snapshot_dir.empty()) return std::nullopt;
+      return (fs::path(snapshot_dir) / modified_utf8_to_utf8(stored)).string();
+    }
+    for (const auto& [prefix, local] : maps)
+      if (prefix_matches(stored, prefix)) return local + modified_utf8_to_utf8(stored.substr(prefix.size()));
+    std::string u = modified_utf8_to_utf8(stored);
+    if (u.rfind("file:///", 0) == 0) return u.substr(7);
+    if (u.rfind("file://localhost/", 0) == 0) return u.substr(16);
+    if (u.rfind("file:/", 0) == 0 && u.rfind("file://", 0) != 0) return u.substr(5);
+    if (!u.empty() && u[0] == '/') return u;
+    return std::nullopt;
+  };
+
+  auto note = [&](Str path, bool relative, const HandleLocation& loc, auto&& update) {
+    auto [it, inserted] = by_path.try_emplace(path);
+    if (inserted) {
+      it->second.stored = path;
+      it->second.loc = loc;
+      it->second.have_loc = true;
+      auto local = local_for(path, relative);
+      if (!local) remote.insert(path);
+      else local_of.emplace(path, std::move(*local));
+    }
+    update(it->second);
+  };
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
+    switch (h.code) {
+      case code::kFile:
+      case code::kRelative:
+        note(h.path, h.code == code::kRelative, loc, [&](Expect& e) {
+          if (e.exact < 0) e.exact = h.state_size;
+        });
+        break;
+      case code::kSegmentFile:
+        note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, h.start_pos + h.state_size); });
+        break;
+      default: break;
+    }
+  });
+  for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation& loc) {
+    if (kind == PathKind::kDirectory && !p.empty()) note(p, false, loc, [&](Expect& e) { e.directory = true; });
+  });
+
+  rep.not_checked = remote.size();
+  // Stable order: by first appearance is lost in the hash map; sort by path.
+  std::vector<const Expect*> order;
+  for (const auto& [k, e] : by_path)
+    if (!remote.count(k)) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const Expect* a, const Expect* b) { return a->stored < b->stored; });
+  for (const Expect* e : order) {
+    const std::string& local = local_of.at(e->stored);
+    ++rep.checked;
+    struct stat st {};
+    MissingFile m;
+    m.path = modified_utf8_to_utf8(e->stored);
+    m.local_path = local;
+    m.directory = e->directory && e->exact < 0 && e->min_end < 0;
+    m.expected_size = e->exact >= 0 ? e->exact : e->min_end;
+    m.where = describe_location(s, e->loc);
+    if (::stat(local.c_str(), &st) != 0) {
+      rep.missing.push_back(std::move(m));
+      continue;
+    }
+    if (m.directory) {
+      if (!S_ISDIR(st.st_mode)) {
+        m.actual_size = static_cast<int64_t>(st.st_size);
+        rep.missing.push_back(std::move(m));
+      }
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      rep.missing.push_back(std::move(m));
+      continue;
+    }
+    int64_t size = static_cast<int64_t>(st.st_size);
+    bool ok = e->exact >= 0 ? size == e->exact : size >= e->min_end;
+    if (!ok) {
+      m.actual_size = size;
+      rep.missing.push_back(std::move(m));
+    }
+  }
+  return rep;
+}
+
+// --- copy plan --------------------------------------------------------------------
+
+namespace {
+
+std::string scheme_of(std::string_view uri) {
+  if (!uri.empty() && uri[0] == '/') return "file";
+  size_t colon = uri.find(':');
+  size_t slash = uri.find('/');
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon)) return "file";
+  std::string s(uri.substr(0, colon));
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool is_s3(const std::string& scheme) { return scheme == "s3" || scheme == "s3a" || scheme == "s3n" || scheme == "s3p"; }
+
+std::string with_scheme(std::string_view uri, const std::string& scheme) {
+  size_t colon = uri.find(':');
+  return scheme + std::string(uri.substr(colon));
+}
+
+std::string local_of_file_uri(std::string_view uri) {
+  if (uri.rfind("file:///", 0) == 0) return std::string(uri.substr(7));
+  if (uri.rfind("file:/", 0) == 0) return std::string(uri.substr(5));
+  return std::string(uri);
+}
+
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string copy_command(const std::string& from, const std::string& to, bool directory) {
+  std::string fs_ = scheme_of(from), ts = scheme_of(to);
+  bool fl = fs_ == "file", tl = ts == "file";
+  auto q = shell_quote;
+  if (fl && tl) {
+    std::string f = local_of_file_uri(from), t = local_of_file_uri(to);
+    if (directory) return "mkdir -p " + q(t) + " && cp -pR " + q(f + "/.") + " " + q(t + "/");
+    return "mkdir -p " + q(parent_of(t).empty() ? std::string("/") : std::string(parent_of(t))) + " && cp -p " + q(f) + " " + q(t);
+  }
+  if ((is_s3(fs_) || fl) && (is_s3(ts) || tl)) {
+    std::string f = fl ? local_of_file_uri(from) : with_scheme(from, "s3");
+    std::string t = tl ? local_of_file_uri(to) : with_scheme(to, "s3");
+    if (directory) return "aws s3 cp --recursive " + q(f + "/") + " " + q(t + "/");
+    return "aws s3 cp " + q(f) + " " + q(t);
+  }
+  if ((fs_ == "gs" || fl) && (ts == "gs" || tl)) {
+    std::string f = fl ? local_of_file_uri(from) : from;
+    std::string t = tl ? local_of_file_uri(to) : to;
+    if (directory) return "gsutil -m cp -r " + q(f + "/*") + " " + q(t + "/");
+    return "gsutil cp " + q(f) + " " + q(t);
+  }
+  // Hadoop's FileSystem reads most schemes (hdfs, s3a, abfs, gs, oss, ...).
+  std::string f = is_s3(fs_) ? with_scheme(from, "s3a") : from;
+  std::string t = is_s3(ts) ? with_scheme(to, "s3a") : to;
+  if (directory) return "hdfs dfs -mkdir -p " + q(t) + " && hdfs dfs -cp -p " + q(f + "/*") + " " + q(t + "/");
+  return "hdfs dfs -cp -p " + q(f) + " " + q(t);
+}
+
+}  // namespace
+
+std::vector<CopyStep> copy_plan(const std::vector<PathChange>& changes) {
+  std::vector<CopyStep> steps;
+  std::map<std::pair<Str, Str>, size_t> index;
+  std::vector<bool> single;
+  for (const auto& c : changes) {
+    if (c.kind != PathKind::kAbsoluteFile && c.kind != PathKind::kSegmentFile) continue;
+    Str from = c.old_path, to = c.new_absolute.empty() ? c.new_path : c.new_absolute;
+    if (from == to) continue;  // only made relative: it stays where it is
+    Str fd = parent_of(from), td = parent_of(to);
+    bool same_name = from.substr(fd.size()) == to.substr(td.size()) && !fd.empty() && !td.empty();
+    std::pair<Str, Str> key = same_name ? std::pair<Str, Str>{fd, td} : std::pair<Str, Str>{from, to};
+    auto [it, inserted] = index.try_emplace(key, steps.size());
+    if (inserted) {
+      CopyStep st;
+      st.from_dir = modified_utf8_to_utf8(key.first);
+      st.to_dir = modified_utf8_to_utf8(key.second);
+      st.command = copy_command(st.from_dir, st.to_dir, same_name);
+      steps.push_back(std::move(st));
+    }
+    steps[it->second].files++;
+  }
+  return steps;
+}
+
+// --- comparing and writing ------------------------------------------------------------
+
+namespace {
+
+struct Digest {
+  uint64_t h = 0x9E3779B97F4A7C15ULL;
+  uint64_t count = 0;
+  void mix(uint64_t x) {
+    h ^= x + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  }
+  void str(Str s) { mix(std::hash<std::string_view>{}(s)); mix(s.size()); }
+};
+
+Digest digest_handles(const Snapshot& s) {
+  Digest d;
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
+    d.mix(h.code);
+    d.mix(static_cast<uint64_t>(h.state_size));
+    d.mix(static_cast<uint64_t>(h.start_pos));
+    d.mix(static_cast<uint64_t>(h.scope));
+    d.str(h.path);
+    d.str(h.data);
+    d.mix(loc.op_index);
+    d.mix(static_cast<uint64_t>(loc.subtask));
+    ++d.count;
+  });
+  for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation&) {
+    if (kind != PathKind::kDirectory) return;
+    d.str(p);
+    ++d.count;
+  });
+  return d;
+}
+
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::string compare_snapshots(const Snapshot& a, const Snapshot& b) {
+  if (a.version != b.version) return "metadata version " + std::to_string(b.version) + ", expected " + std::to_string(a.version);
+  if (a.checkpoint_id != b.checkpoint_id) return "checkpoint id differs";
+  if (a.master_states.size() != b.master_states.size()) return "number of master states differs";
+  if (a.operators.size() != b.operators.size()) return "number of operators differs";
+  for (size_t i = 0; i < a.operators.size(); ++i) {
+    const auto &x = a.operators[i], &y = b.operators[i];
+    if (x.id != y.id || x.parallelism != y.parallelism || x.max_parallelism != y.max_parallelism ||
+        x.subtasks.size() != y.subtasks.size() || x.name != y.name || x.uid != y.uid || x.fully_finished != y.fully_finished)
+      return "operator #" + std::to_string(i) + " differs";
+  }
+  if (a.trailer != b.trailer) return "the checkpoint properties trailer differs";
+  Digest da = digest_handles(a), db = digest_handles(b);
+  if (da.count != db.count) return "number of handles and paths differs";
+  if (da.h != db.h) return "a state handle or path differs";
+  return {};
+}
+
+Status write_metadata_atomically(const std::string& target, const Snapshot& expected, std::string_view bytes,
+                                 const WriteOptions& options) {
+  const fs::path tpath(target);
+  fs::path dir = tpath.parent_path();
+  if (dir.empty()) dir = ".";
+  const std::string name = tpath.filename().string();
+  if (name.empty() || name == "." || name == "..") return Error::usage("'" + target + "' is not a file name");
+
+  struct stat st {};
+  bool target_exists = ::lstat(target.c_str(), &st) == 0;
+  mode_t mode = target_exists ? (st.st_mode & 07777) : 0644;
+  if (target_exists && S_ISDIR(st.st_mode)) return Error::cant_create("'" + target + "' is a directory");
+  if (!options.backup_path.empty()) {
+    struct stat bst {};
+    if (::lstat(options.backup_path.c_str(), &bst) == 0)
+      return Error::cant_create("the backup '" + options.backup_path + "' already exists; move it away first");
+  } else if (target_exists && !options.overwrite) {
+    return Error::cant_create("'" + target + "' already exists");
+  }
+
+  std::string tmp = (dir / ("." + name + ".tmp-XXXXXX")).string();
+  std::vector<char> tmpl(tmp.begin(), tmp.end());
+  tmpl.push_back('\0');
+  FdCloser f;
+  f.fd = ::mkstemp(tmpl.data());
+  if (f.fd < 0) return Error::cant_create("cannot create a temporary file in '" + dir.string() + "': " + errno_text(errno));
+  tmp.assign(tmpl.data());
+  bool keep_tmp = false;
+  struct TmpRemover {
+    const std::string& path;
+    bool& keep;
+    ~TmpRemover() {
+      if (!keep) ::unlink(path.c_str());
+    }
+  } remover{tmp, keep_tmp};
+
+  auto wr = [&](int fd, const void* p, size_t n) -> ssize_t {
+    return options.hooks.write ? options.hooks.write(fd, p, n) : ::write(fd, p, n);
+  };
+  auto fsy = [&](int fd) -> int { return options.hooks.fsync ? options.hooks.fsync(fd) : ::fsync(fd); };
+  auto ren = [&](const char* a, const char* b) -> int {
+    return options.hooks.rename ? options.hooks.rename(a, b) : ::rename(a, b);
+  };
+
+  ::fchmod(f.fd, mode);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    size_t chunk = std::min<size_t>(bytes.size() - done, size_t{1} << 24);
+    ssize_t n = wr(f.fd, bytes.data() + done, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::io("writing '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
+    }
+    if (n == 0) return Error::io("writing '" + tmp + "' made no progress; '" + target + "' is unchanged");
+    done += static_cast<size_t>(n);
+  }
+  if (fsy(f.fd) != 0) return Error::io("fsync of '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
+  int fd = f.fd;
+  f.fd = -1;
+  if (::close(fd) != 0) return Error::io("closing '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
+
+  // Read back what is on disk and check it.
+  {
+    auto back = FileBytes::open(tmp);
+    if (!back) return Error::io("cannot read back '" + tmp + "': " + back.error().to_string());
+    std::string_view got = (*back)->bytes();
+    if (got != bytes) return Error::io("the file read back from '" + tmp + "' differs from what was written; '" + target + "' is unchanged");
+    auto dec = decode_metadata(got);
+    if (!dec) {
+      return Error{ErrorKind::kSoftware, "the written file does not decode: " + dec.error().to_string() + "; '" + target + "' is unchanged", {}, {}, {}};
+    }
+    std::string diff = compare_snapshots(expected, *dec);
+    if (!diff.empty())
+      return Error{ErrorKind::kSoftware, "the written file decodes to another snapshot (" + diff + "); '" + target + "' is unchanged", {}, {}, {}};
+  }
+
+  bool made_backup = false;
+  if (!options.backup_path.empty() && target_exists) {
+    if (::link(target.c_str(), options.backup_path.c_str()) == 0) {
+      made_backup = true;
+    } else if (errno == EEXIST) {
+      return Error::cant_create("the backup '" + options.backup_path + "' already exists; move it away first");
+    } else {
+      // No hard links here: copy the original.
+      auto orig = FileBytes::open(target);
+      if (!orig) return Error::io("cannot read '" + target + "' to back it up: " + orig.error().to_string());
+      FdCloser b;
+      b.fd = ::open(options.backup_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+      if (b.fd < 0) return Error::cant_create("cannot create the backup '" + options.backup_path + "': " + errno_text(errno));
+      made_backup = true;
+      std::string_view ob = (*orig)->bytes();
+      size_t off = 0;
+      bool failed = false;
+      while (off < ob.size()) {
+        ssize_t n = wr(b.fd, ob.data() + off, ob.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { failed = true; break; }
+        off += static_cast<size_t>(n);
+      }
+      if (failed || fsy(b.fd) != 0) {
+        int e = errno;
+        ::unlink(options.backup_path.c_str());
+        return Error::io("writing the backup '" + options.backup_path + "' failed: " + errno_text(e) + "; '" + target + "' is unchanged");
+      }
+    }
+  }
+
+  if (ren(tmp.c_str(), target.c_str()) != 0) {
+    int e = errno;
+    if (made_backup) ::unlink(options.backup_path.c_str());
+    return Error::io("renaming '" + tmp + "' to '" + target + "' failed: " + errno_text(e) + "; '" + target + "' is unchanged");
+  }
+  keep_tmp = true;  // it is the target now
+  // Make the rename durable (best effort: some file systems refuse fsync on directories).
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)fsy(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+}  // namespace fsp
