@@ -48,6 +48,7 @@ class Decoder {
 
   Result<Snapshot> run(const DecodeOptions& opt) {
     Snapshot s;
+    s.source_size = r_.size();
     if (r_.size() < 4) return Error::data(not_metadata_message(), 0, "header");
     int32_t magic = r_.i32();
     if (magic != kMetadataMagic) {

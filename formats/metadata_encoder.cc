@@ -267,7 +267,7 @@ Result<std::string> encode_metadata(const Snapshot& s) {
     return Error::usage("cannot encode metadata version " + std::to_string(s.version) + " (supported: 2 to 7)");
   }
   std::string out;
-  out.reserve(4096);
+  out.reserve(s.source_size > 0 ? s.source_size + 4096 : 4096);
   Encoder e(out, s.version);
   e.snapshot(s);
   if (e.failed()) return Error::data(e.error());

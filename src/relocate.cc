@@ -88,20 +88,6 @@ const char* path_kind_name(PathKind kind) {
   return "unknown";
 }
 
-std::string describe_location(const Snapshot& s, const HandleLocation& loc) {
-  std::string out = "operator #" + std::to_string(loc.op_index);
-  if (loc.op_index < s.operators.size()) {
-    const auto& op = s.operators[loc.op_index];
-    out += " (id " + op.id_hex();
-    if (!op.uid.empty()) out += ", uid " + modified_utf8_to_utf8(op.uid);
-    out += ")";
-  }
-  if (loc.subtask >= 0) out += ", subtask " + std::to_string(loc.subtask);
-  if (loc.slot && *loc.slot) out += std::string(", ") + loc.slot;
-  if (loc.role && *loc.role) out += std::string(", ") + loc.role;
-  if (!loc.local_path.empty()) out += " " + modified_utf8_to_utf8(loc.local_path);
-  return out;
-}
 
 std::string local_directory_uri(const std::string& directory) {
   std::error_code ec;
@@ -188,7 +174,7 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
     if (value.size() > kMaxUtf) {
       Error e = Error::data("the rewritten path is " + std::to_string(value.size()) +
                             " bytes long; Java's modified UTF-8 strings (and so _metadata) hold at most 65535 bytes");
-      e.where = describe_location(snapshot, loc);
+      e.where = loc.describe(snapshot);
       e.hint = "choose a shorter --to prefix";
       error = std::move(e);
       return;
@@ -308,7 +294,7 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
     m.local_path = local;
     m.directory = e->directory && e->exact < 0 && e->min_end < 0;
     m.expected_size = e->exact >= 0 ? e->exact : e->min_end;
-    m.where = describe_location(s, e->loc);
+    m.where = e->loc.describe(s);
     if (::stat(local.c_str(), &st) != 0) {
       rep.missing.push_back(std::move(m));
       continue;

@@ -238,6 +238,8 @@ struct Snapshot {
 
   // Keeps the bytes the views point into alive (a mapped file, a buffer).
   std::shared_ptr<const void> backing;
+  // Size of the bytes it was decoded from: the encoder reserves this much.
+  size_t source_size = 0;
   // Storage for strings/bytes set after decoding (relocation, builders).
   std::deque<std::string> arena;
   Str store(std::string s) { arena.push_back(std::move(s)); return arena.back(); }

@@ -68,8 +68,6 @@ std::string local_directory_uri(const std::string& directory);
 // Name of a PathKind for output: "absolute", "relative", "segment", "directory", "inline-name".
 const char* path_kind_name(PathKind kind);
 
-// "operator #3 (id 69f3...), subtask 0, managed keyed state, shared state 000012.sst".
-std::string describe_location(const Snapshot& s, const HandleLocation& loc);
 
 // --- Checking the files a snapshot references --------------------------------
 

@@ -141,7 +141,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     }
   } else if (o.dry_run) {
     for (const auto& c : rep->changes) {
-      std::cout << describe_location(s, c.loc) << " [" << path_kind_name(c.kind)
+      std::cout << c.loc.describe(s) << " [" << path_kind_name(c.kind)
                 << (c.made_relative ? " -> relative" : "") << "]\n"
                 << "  - " << u(c.old_path) << "\n  + " << u(c.new_path) << "\n";
     }
