@@ -1,12 +1,96 @@
-// flink-savepoint check: placeholder, being implemented.
+// flink-savepoint check SNAPSHOT --job NEW_JOB: would Flink restore this
+// snapshot into the new job? Rules and exit codes: docs/check.md.
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "flink_savepoint/check.h"
+#include "flink_savepoint/job.h"
+#include "flink_savepoint/snapshot_file.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
+namespace {
+
+struct CheckCliOptions {
+  std::string snapshot;
+  std::string job;
+  bool allow_non_restored_state = false;
+  std::string target_flink;
+  std::string state_backend;
+  bool strict = false;
+  std::string junit;
+  bool no_states = false;
+  std::vector<std::string> path_map;
+};
+
+int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
+  if (ctx.json) std::cout << report_to_json(r).dump(2) << "\n";
+  else std::cout << report_to_text(r);
+  if (!o.junit.empty()) {
+    std::ofstream out(o.junit, std::ios::binary | std::ios::trunc);
+    if (!out) return report(ctx, Error::cant_create("cannot create JUnit report '" + o.junit + "'"));
+    out << report_to_junit(r, o.strict);
+    out.close();
+    if (!out) return report(ctx, Error::io("cannot write JUnit report '" + o.junit + "'"));
+  }
+  if (r.count(Severity::kError) > 0) return 1;
+  if (o.strict && r.count(Severity::kWarning) > 0) return 1;
+  return 0;
+}
+
+int run(Context& ctx, const CheckCliOptions& o) {
+  CheckOptions co;
+  if (o.allow_non_restored_state) co.allow_non_restored_state = true;
+  co.target_flink = o.target_flink;
+  co.state_backend = o.state_backend;
+  co.read_states = !o.no_states;
+  for (const auto& pm : o.path_map) {
+    auto eq = pm.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return report(ctx, Error::usage("--path-map expects PREFIX=LOCAL_DIR, found '" + pm + "'"));
+    co.state_options.path_map.emplace_back(pm.substr(0, eq), pm.substr(eq + 1));
+  }
+  if (!co.target_flink.empty()) {
+    int a, b;
+    if (!parse_flink_version(co.target_flink, a, b))
+      return report(ctx, Error::usage("--target-flink expects a version like 1.20 or 2.1, found '" + co.target_flink + "'"));
+  }
+  auto job = load_job(o.job);
+  if (!job) return report(ctx, job.error());
+  auto sf = open_snapshot(o.snapshot);
+  if (!sf) {
+    if (auto r = check_undecodable_header(o.snapshot, *job, co)) return emit(ctx, o, *r);
+    return report(ctx, sf.error());
+  }
+  CheckReport r = check_restore(*sf, *job, co);
+  return emit(ctx, o, r);
+}
+
+}  // namespace
 
 void add_check_command(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("check", "(not yet implemented)");
-  cmd->allow_extras();
-  cmd->callback([&ctx] { ctx.exit_code = report(ctx, Error{ErrorKind::kSoftware, "check is not implemented yet", {}, {}, {}}); });
+  auto o = std::make_shared<CheckCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "check",
+      "Predict whether Flink can restore SNAPSHOT into a new job version, offline: operator mapping (uid / uid hash), "
+      "max parallelism, snapshot format vs state backend, Flink version steps, serializers and TTL. NEW_JOB is a job "
+      "manifest (docs/job-manifest.md), a SQL compiled plan, REST job details (/jobs/:jobid) or a snapshot of the new "
+      "job. Exit codes: 0 compatible, 1 errors (or warnings with --strict), 64 usage, 65 bad data, 66 no input.");
+  cmd->add_option("SNAPSHOT", o->snapshot, "the old job's _metadata file, its directory, or - for stdin")->required();
+  cmd->add_option("--job", o->job, "the new job: manifest JSON, SQL compiled plan, REST job details JSON, or a snapshot")
+      ->required();
+  cmd->add_flag("--allowNonRestoredState,--allow-non-restored-state", o->allow_non_restored_state,
+                "state that maps to no operator is dropped (warning) instead of failing the restore");
+  cmd->add_option("--target-flink", o->target_flink, "the Flink version that will restore (X.Y); overrides the manifest");
+  cmd->add_option("--state-backend", o->state_backend, "the new job's state backend; overrides the manifest")
+      ->check(CLI::IsMember({"hashmap", "rocksdb", "forst"}));
+  cmd->add_flag("--json", ctx.json, "print the verdict and findings as JSON (docs/check.md)");
+  cmd->add_flag("--strict", o->strict, "warnings fail too (exit 1)");
+  cmd->add_option("--junit", o->junit, "also write the findings as JUnit XML to FILE, for CI systems");
+  cmd->add_flag("--no-states", o->no_states, "do not read state files (skips serializer, TTL and schema rules)");
+  cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: read absolute state paths under PREFIX from LOCAL_DIR");
+  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
 }
 
 }  // namespace fsp::cli

@@ -1,0 +1,370 @@
+// Loading the NEW job for `check`: detection, the project's job manifest,
+// Flink REST job details and a second snapshot. SQL plans: job_sql_plan.cc.
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unordered_set>
+
+#include "flink_savepoint/job.h"
+#include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/murmur3.h"
+#include "flink_savepoint/state.h"
+
+namespace fsp {
+
+std::optional<OperatorId> JobOperator::generated_id() const {
+  if (operator_id) return operator_id;
+  if (!uid.empty()) return operator_id_from_uid(uid);
+  return std::nullopt;
+}
+
+std::vector<OperatorId> JobOperator::ids() const {
+  std::vector<OperatorId> out;
+  if (uid_hash) out.push_back(*uid_hash);
+  if (auto g = generated_id()) {
+    if (out.empty() || out[0] != *g) out.push_back(*g);
+  }
+  // A uid given together with an explicit operator_id: accept both.
+  if (operator_id && !uid.empty()) {
+    OperatorId h = operator_id_from_uid(uid);
+    bool seen = false;
+    for (const auto& x : out) seen |= x == h;
+    if (!seen) out.push_back(h);
+  }
+  return out;
+}
+
+std::string JobOperator::label() const {
+  if (!uid.empty()) return uid;
+  if (!name.empty()) return name;
+  return origin;
+}
+
+bool parse_flink_version(std::string_view v, int& major, int& minor) {
+  major = minor = -1;
+  size_t i = 0;
+  auto num = [&](int& out) {
+    if (i >= v.size() || !std::isdigit(static_cast<unsigned char>(v[i]))) return false;
+    out = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) out = out * 10 + (v[i++] - '0');
+    return true;
+  };
+  if (!num(major)) return false;
+  if (i >= v.size() || v[i] != '.') return false;
+  ++i;
+  if (!num(minor)) return false;
+  // optional .patch and -SNAPSHOT etc.
+  return true;
+}
+
+namespace {
+
+Error bad_job(const std::string& msg) {
+  Error e = Error::usage(msg);
+  e.hint = "see docs/job-manifest.md for the job description formats `check` accepts";
+  return e;
+}
+
+bool parse_id(const nlohmann::json& v, OperatorId& out) {
+  if (!v.is_string()) return false;
+  return parse_operator_id(v.get<std::string>(), out);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::no_input("cannot open job description '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Error::io("cannot read '" + path + "'");
+  return ss.str();
+}
+
+std::optional<bool> ttl_value(const nlohmann::json& v) {
+  if (v.is_null()) return std::nullopt;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  if (v.is_string()) {
+    std::string s = lower(v.get<std::string>());
+    if (s.empty() || s == "0" || s == "0 ms" || s == "false" || s == "off" || s == "none" || s == "disabled") return false;
+    return true;
+  }
+  if (v.is_object()) return true;  // a TTL config object
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string detect_job_kind(const nlohmann::json& j) {
+  if (!j.is_object()) return "";
+  if (j.contains("nodes") && j["nodes"].is_array()) {
+    bool exec = j.contains("flinkVersion");
+    for (const auto& n : j["nodes"]) {
+      if (n.is_object() && n.contains("type") && n["type"].is_string()) {
+        std::string t = n["type"].get<std::string>();
+        if (t.rfind("stream-exec-", 0) == 0 || t.rfind("batch-exec-", 0) == 0) exec = true;
+      }
+    }
+    if (exec) return "sql-plan";
+  }
+  if (j.contains("vertices") && j["vertices"].is_array()) return "rest";
+  if (j.contains("operators") && j["operators"].is_array()) return "manifest";
+  return "";
+}
+
+Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
+  NewJob job;
+  job.kind = "manifest";
+  if (!j.is_object() || !j.contains("operators") || !j["operators"].is_array())
+    return bad_job("job manifest: expected an object with an \"operators\" array");
+  auto str = [&](const nlohmann::json& o, const char* k) -> Result<std::string> {
+    if (!o.contains(k) || o[k].is_null()) return std::string();
+    if (o[k].is_string()) return o[k].get<std::string>();
+    if (o[k].is_number()) {
+      std::string s = o[k].dump();
+      return s;
+    }
+    return bad_job(std::string("job manifest: \"") + k + "\" must be a string");
+  };
+  auto integer = [&](const nlohmann::json& o, const char* k, const std::string& where) -> Result<int32_t> {
+    if (!o.contains(k) || o[k].is_null()) return 0;
+    if (!o[k].is_number_integer()) return bad_job("job manifest: " + where + "\"" + k + "\" must be an integer");
+    int64_t v = o[k].get<int64_t>();
+    if (v < 1 || v > 32768) return bad_job("job manifest: " + where + "\"" + k + "\" must be within 1..32768, found " + std::to_string(v));
+    return static_cast<int32_t>(v);
+  };
+  auto fv = str(j, "flink_version");
+  if (!fv) return fv.error();
+  job.flink_version = *fv;
+  if (!job.flink_version.empty()) {
+    int a, b;
+    if (!parse_flink_version(job.flink_version, a, b))
+      return bad_job("job manifest: \"flink_version\" must look like \"1.20\" or \"2.1\", found \"" + job.flink_version + "\"");
+  }
+  auto sb = str(j, "state_backend");
+  if (!sb) return sb.error();
+  job.state_backend = lower(*sb);
+  if (!job.state_backend.empty() && job.state_backend != "hashmap" && job.state_backend != "rocksdb" &&
+      job.state_backend != "forst")
+    return bad_job("job manifest: \"state_backend\" must be hashmap, rocksdb or forst, found \"" + *sb + "\"");
+  if (j.contains("allow_non_restored_state") && !j["allow_non_restored_state"].is_null()) {
+    if (!j["allow_non_restored_state"].is_boolean()) return bad_job("job manifest: \"allow_non_restored_state\" must be true or false");
+    job.allow_non_restored_state = j["allow_non_restored_state"].get<bool>();
+  }
+  auto mp = integer(j, "max_parallelism", "");
+  if (!mp) return mp.error();
+  job.max_parallelism = *mp;
+  auto dp = integer(j, "parallelism", "");
+  if (!dp) return dp.error();
+  job.parallelism = *dp;
+
+  std::unordered_set<std::string> seen_uids;
+  const auto& ops = j["operators"];
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const auto& o = ops[i];
+    std::string where = "operators[" + std::to_string(i) + "] ";
+    if (!o.is_object()) return bad_job("job manifest: " + where + "must be an object");
+    JobOperator op;
+    op.origin = "operators[" + std::to_string(i) + "]";
+    auto uid = str(o, "uid");
+    if (!uid) return uid.error();
+    op.uid = *uid;
+    auto name = str(o, "name");
+    if (!name) return name.error();
+    op.name = *name;
+    if (o.contains("uid_hash") && !o["uid_hash"].is_null()) {
+      OperatorId id;
+      if (!parse_id(o["uid_hash"], id))
+        return bad_job("job manifest: " + where + "\"uid_hash\" must be 32 hex characters (as setUidHash requires)");
+      op.uid_hash = id;
+    }
+    if (o.contains("operator_id") && !o["operator_id"].is_null()) {
+      OperatorId id;
+      if (!parse_id(o["operator_id"], id)) return bad_job("job manifest: " + where + "\"operator_id\" must be 32 hex characters");
+      op.operator_id = id;
+    }
+    // An operator with neither uid, uid_hash nor operator_id is allowed: it is
+    // reported as an operator without uid, and no state can map to it.
+    if (!op.uid.empty() && !seen_uids.insert(op.uid).second)
+      return bad_job("job manifest: " + where + "repeats uid \"" + op.uid +
+                     "\" (Flink: Hash collision on user-specified ID \"" + op.uid +
+                     "\". Most likely cause is a non-unique ID. Please check that all IDs specified via `uid(String)` are unique.)");
+    auto p = integer(o, "parallelism", where);
+    if (!p) return p.error();
+    op.parallelism = *p ? *p : job.parallelism;
+    auto m = integer(o, "max_parallelism", where);
+    if (!m) return m.error();
+    if (*m) {
+      op.max_parallelism = *m;
+      op.max_parallelism_explicit = true;
+    } else if (job.max_parallelism) {
+      op.max_parallelism = job.max_parallelism;
+      op.max_parallelism_explicit = true;
+    }
+    if (o.contains("states") && !o["states"].is_null()) {
+      if (!o["states"].is_array()) return bad_job("job manifest: " + where + "\"states\" must be an array");
+      std::vector<JobState> states;
+      for (const auto& s : o["states"]) {
+        if (!s.is_object() || !s.contains("name") || !s["name"].is_string())
+          return bad_job("job manifest: " + where + "every state needs a \"name\"");
+        JobState st;
+        st.name = s["name"].get<std::string>();
+        auto k = str(s, "kind");
+        if (!k) return k.error();
+        st.kind = lower(*k);
+        auto ks = str(s, "key_serializer");
+        if (!ks) return ks.error();
+        st.key_serializer = *ks;
+        auto vs = str(s, "value_serializer");
+        if (!vs) return vs.error();
+        st.value_serializer = *vs;
+        if (s.contains("ttl")) st.ttl = ttl_value(s["ttl"]);
+        states.push_back(std::move(st));
+      }
+      op.states = std::move(states);
+    }
+    job.operators.push_back(std::move(op));
+  }
+  return job;
+}
+
+Result<NewJob> parse_rest_job(const nlohmann::json& j) {
+  NewJob job;
+  job.kind = "rest";
+  job.complete = false;
+  if (!j.is_object() || !j.contains("vertices") || !j["vertices"].is_array())
+    return bad_job("REST job details: expected an object with a \"vertices\" array (GET /jobs/:jobid)");
+  const auto& vs = j["vertices"];
+  for (size_t i = 0; i < vs.size(); ++i) {
+    const auto& v = vs[i];
+    if (!v.is_object()) return bad_job("REST job details: vertices[" + std::to_string(i) + "] must be an object");
+    JobOperator op;
+    OperatorId id;
+    if (!v.contains("id") || !parse_id(v["id"], id))
+      return bad_job("REST job details: vertices[" + std::to_string(i) + "] has no 32-hex \"id\"");
+    op.operator_id = id;
+    op.chain_head_only = true;
+    if (v.contains("name") && v["name"].is_string()) op.name = v["name"].get<std::string>();
+    op.origin = "vertex " + v["id"].get<std::string>();
+    if (v.contains("parallelism") && v["parallelism"].is_number_integer()) op.parallelism = v["parallelism"].get<int32_t>();
+    if (v.contains("maxParallelism") && v["maxParallelism"].is_number_integer()) {
+      op.max_parallelism = v["maxParallelism"].get<int32_t>();
+      op.max_parallelism_effective = op.max_parallelism > 0;
+    }
+    job.operators.push_back(std::move(op));
+  }
+  job.notes.push_back(
+      "REST job details list one vertex per operator chain: its id is the chain head's operator id. Operators chained "
+      "behind a head are invisible, so state of a snapshot operator that matches no vertex id cannot be judged: it may "
+      "belong to a chained operator (restored) or to a removed one (not restored).");
+  job.notes.push_back(
+      "REST maxParallelism is the runtime value: whether it was set explicitly (then a mismatch fails) or derived (then "
+      "Flink adopts the snapshot's value) cannot be told.");
+  return job;
+}
+
+Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file) {
+  NewJob job;
+  job.kind = "snapshot";
+  job.snapshot = file;
+  const Snapshot& s = file->snapshot;
+  StateReadOptions ro;
+  ro.statistics = false;
+  auto states = read_states(*file, ro);
+  for (size_t i = 0; i < s.operators.size(); ++i) {
+    const auto& o = s.operators[i];
+    JobOperator op;
+    op.operator_id = o.id;
+    op.uid = modified_utf8_to_utf8(o.uid);
+    op.name = modified_utf8_to_utf8(o.name);
+    op.origin = "new snapshot operator " + o.id_hex();
+    op.parallelism = o.parallelism;
+    op.max_parallelism = o.max_parallelism;
+    op.max_parallelism_effective = true;
+    if (states) {
+      for (const auto& os : *states) {
+        if (os.operator_index != i) continue;
+        if (os.handles_failed || os.handles_missing || os.handles_unsupported) break;
+        std::vector<JobState> v;
+        for (const auto& st : os.states) {
+          JobState js;
+          js.name = st.name;
+          js.kind = st.kind;
+          js.key_serializer = st.key_serializer;
+          js.value_serializer = st.value_serializer;
+          js.ttl = st.ttl;
+          v.push_back(std::move(js));
+        }
+        // A stateless operator registers nothing we can see: leave it unknown.
+        if (!v.empty()) op.states = std::move(v);
+      }
+    }
+    job.operators.push_back(std::move(op));
+  }
+  if (s.version <= 2)
+    job.notes.push_back("the new snapshot is metadata v2: stateless operators may be missing from it");
+  job.notes.push_back(
+      "a snapshot records the runtime max parallelism only: whether the new job sets it explicitly cannot be told");
+  if (!states) job.notes.push_back("state schemas of the new snapshot could not be read: " + states.error().message);
+  return job;
+}
+
+Result<NewJob> load_job(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path != "-" && !fs::exists(path, ec)) return Error::no_input("job description '" + path + "' does not exist");
+  // A snapshot directory or a _metadata file?
+  bool is_snapshot = false;
+  if (path != "-" && fs::is_directory(path, ec)) {
+    if (fs::exists(fs::path(path) / "_metadata", ec)) is_snapshot = true;
+    else return bad_job("'" + path + "' is a directory without _metadata: not a job description");
+  } else if (path != "-") {
+    std::ifstream in(path, std::ios::binary);
+    unsigned char head[4] = {0, 0, 0, 0};
+    in.read(reinterpret_cast<char*>(head), 4);
+    if (in.gcount() == 4 && head[0] == 0x49 && head[1] == 0x60 && head[2] == 0x67 && head[3] == 0x2D) is_snapshot = true;
+  }
+  if (is_snapshot) {
+    auto sf = open_snapshot(path);
+    if (!sf) {
+      Error e = sf.error();
+      e.message = "new job snapshot: " + e.message;
+      return e;
+    }
+    auto job = job_from_snapshot(std::make_shared<SnapshotFile>(std::move(*sf)));
+    if (job) job->source = path;
+    return job;
+  }
+  std::string text;
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+  } else {
+    auto t = read_text(path);
+    if (!t) return t.error();
+    text = std::move(*t);
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return bad_job("'" + path + "' is neither JSON nor a Flink snapshot");
+  std::string kind = detect_job_kind(j);
+  Result<NewJob> job = Error::usage("");
+  if (kind == "manifest") job = parse_job_manifest(j);
+  else if (kind == "sql-plan") job = parse_sql_plan(j);
+  else if (kind == "rest") job = parse_rest_job(j);
+  else
+    return bad_job("'" + path +
+                   "' is JSON but not a job description `check` knows: expected a job manifest (\"operators\"), a SQL "
+                   "compiled plan (\"nodes\" with stream-exec types) or REST job details (\"vertices\")");
+  if (job) job->source = path;
+  return job;
+}
+
+}  // namespace fsp
