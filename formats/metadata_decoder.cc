@@ -1,5 +1,6 @@
 // Decoder for _metadata, following MetadataV2V3SerializerBase and the
 // versioned subclasses (docs/format.md has the tables this mirrors).
+#include <new>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,9 @@ struct Scope {
 
 class Decoder {
  public:
-  Decoder(std::string_view bytes) : r_(bytes) { r_.set_context(&where_); }
+  Decoder(std::string_view bytes) : budget_(kBudgetBase + kBudgetPerInputByte * bytes.size()), r_(bytes) {
+    r_.set_context(&where_);
+  }
 
   Result<Snapshot> run(const DecodeOptions& opt) {
     Snapshot s;
@@ -76,7 +79,8 @@ class Decoder {
     if (r_.ok() && s.checkpoint_id < 0) r_.fail_at(r_.pos() - 8, "invalid checkpoint ID: " + std::to_string(s.checkpoint_id));
     decode_master_states(s);
     int32_t n_ops = r_.i32();
-    if (r_.check_count(n_ops, min_operator_bytes(), "operator states")) {
+    if (r_.check_count(n_ops, min_operator_bytes(), "operator states") &&
+        charge(static_cast<uint64_t>(n_ops), sizeof(OperatorState), "operator states")) {
       s.operators.resize(static_cast<size_t>(n_ops));
       for (int32_t i = 0; i < n_ops && r_.ok(); ++i) {
         where_.op_index = i;
@@ -172,6 +176,7 @@ class Decoder {
       op.v2_chain_length = r_.i32();
       int32_t n = r_.i32();
       if (!r_.check_count(n, 4 + 8 + 4 + 4 + 4 + 2, "subtask states")) return;
+      if (!charge(static_cast<uint64_t>(n), sizeof(SubtaskState), "subtask states")) return;
       op.subtasks.resize(static_cast<size_t>(n));
       for (auto& st : op.subtasks) {
         if (!r_.ok()) return;
@@ -204,6 +209,7 @@ class Decoder {
       return;
     }
     if (!r_.check_count(n, 4, "subtask states")) return;
+    if (!charge(static_cast<uint64_t>(n), sizeof(SubtaskState), "subtask states")) return;
     op.subtasks.resize(static_cast<size_t>(n));
     for (auto& st : op.subtasks) {
       if (!r_.ok()) return;
@@ -305,6 +311,7 @@ class Decoder {
           r_.fail_at(at, "handles nested too deeply");
           return;
         }
+        if (!charge(1, sizeof(KeyGroupsPart) + 32, "nested key-group handles")) return;
         auto kg = std::make_shared<KeyGroupsPart>();
         decode_key_group_range_offsets(kg->range, kg->offsets);
         decode_stream(kg->delegate);
@@ -320,7 +327,7 @@ class Decoder {
 
   void decode_named_handles(std::vector<NamedHandle>& out, const char* what) {
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 3, what)) return;
+    if (!r_.check_count(n, 3, what) || !charge(static_cast<uint64_t>(n), sizeof(NamedHandle), what)) return;
     out.resize(static_cast<size_t>(n));
     for (auto& e : out) {
       if (!r_.ok()) return;
@@ -331,7 +338,7 @@ class Decoder {
 
   void decode_keyed_list(std::vector<KeyedHandle>& out, int depth, const char* what) {
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 1, what)) return;
+    if (!r_.check_count(n, 1, what) || !charge(static_cast<uint64_t>(n), sizeof(KeyedHandle), what)) return;
     out.resize(static_cast<size_t>(n));
     for (auto& k : out) {
       if (!r_.ok()) return;
@@ -402,7 +409,7 @@ class Decoder {
         h.from = r_.i64();
         h.to = r_.i64();
         int32_t n = r_.i32();
-        if (!r_.check_count(n, 8, "changelog changes")) return;
+        if (!r_.check_count(n, 8, "changelog changes") || !charge(static_cast<uint64_t>(n), sizeof(ChangelogChange), "changelog changes")) return;
         h.changes.resize(static_cast<size_t>(n));
         for (auto& ch : h.changes) {
           ch.key_group = r_.i32();
@@ -418,7 +425,9 @@ class Decoder {
         h.range.start = r_.i32();
         h.range.count = r_.i32();
         int32_t n = r_.i32();
-        if (!r_.check_count(n, 9, "changelog file handles")) return;
+        if (!r_.check_count(n, 9, "changelog file handles") ||
+            !charge(static_cast<uint64_t>(n), sizeof(OffsetHandle), "changelog file handles"))
+          return;
         h.handles_and_offsets.resize(static_cast<size_t>(n));
         for (auto& ho : h.handles_and_offsets) {
           if (!r_.ok()) return;
@@ -448,7 +457,9 @@ class Decoder {
       return;
     }
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 7, "operator state names")) return;
+    if (!r_.check_count(n, 7, "operator state names") ||
+        !charge(static_cast<uint64_t>(n), sizeof(OperatorStateEntry), "operator state names"))
+      return;
     h.states.resize(static_cast<size_t>(n));
     for (auto& e : h.states) {
       if (!r_.ok()) return;
@@ -479,7 +490,8 @@ class Decoder {
 
   void decode_channels(std::vector<ChannelHandle>& out, bool input) {
     int32_t n = r_.i32();
-    if (!r_.check_count(n, version_ >= 6 ? 14 : 21, input ? "input channel handles" : "result subpartition handles")) return;
+    const char* what = input ? "input channel handles" : "result subpartition handles";
+    if (!r_.check_count(n, version_ >= 6 ? 14 : 21, what) || !charge(static_cast<uint64_t>(n), sizeof(ChannelHandle), what)) return;
     out.resize(static_cast<size_t>(n));
     for (auto& ch : out) {
       if (!r_.ok()) return;
@@ -516,7 +528,25 @@ class Decoder {
     }
   }
 
+  // The model may cost more memory than the bytes it comes from (a finished
+  // subtask is 4 bytes on disk and one SubtaskState in memory). Real files
+  // need a few times their size; crafted ones could ask for hundreds of
+  // times. Every vector the decoder sizes is charged here first.
+  bool charge(uint64_t count, size_t element_size, const char* what) {
+    model_bytes_ += count * element_size;
+    if (model_bytes_ <= budget_) return true;
+    r_.fail_at(r_.pos() >= 4 ? r_.pos() - 4 : r_.pos(),
+               std::string("the ") + what + " declared here would need " + std::to_string(model_bytes_ >> 20) +
+                   " MiB of memory in total, more than " + std::to_string(budget_ >> 20) +
+                   " MiB allowed for a " + std::to_string(r_.size()) + "-byte file; the file is crafted or corrupt");
+    return false;
+  }
+
   static constexpr int kMaxDepth = 32;
+  static constexpr uint64_t kBudgetBase = 256ull << 20;
+  static constexpr uint64_t kBudgetPerInputByte = 32;
+  uint64_t budget_ = 0;
+  uint64_t model_bytes_ = 0;
   ByteReader r_;
   Where where_;
   int32_t version_ = 0;
@@ -526,8 +556,17 @@ class Decoder {
 }  // namespace
 
 Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& options) {
-  Decoder d(bytes);
-  return d.run(options);
+  try {
+    Decoder d(bytes);
+    return d.run(options);
+  } catch (const std::bad_alloc&) {
+    // Only reachable under an external memory limit (ulimit): the budget above
+    // keeps the model within a fixed multiple of the input otherwise.
+    Error e = Error::io("out of memory while decoding a " + std::to_string(bytes.size()) + "-byte _metadata");
+    e.hint = "raise the memory limit (ulimit -v); the model needs at most " +
+             std::to_string((256ull << 20) + 32ull * bytes.size()) + " bytes for this file";
+    return e;
+  }
 }
 
 std::string_view flink_versions_writing(int32_t v) {

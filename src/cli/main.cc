@@ -1,6 +1,8 @@
 // flink-savepoint: inspect, check and relocate Flink savepoints and
 // checkpoints without a JVM. Each subcommand is a short file over the library.
 #include <iostream>
+#include <new>
+#include <string>
 
 #include "src/cli/command.h"
 
@@ -27,8 +29,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 64;  // EX_USAGE
+    // Command-line errors follow the error contract too (docs/errors.md).
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == "--json") ctx.json = true;
+    fsp::Error err = fsp::Error::usage(e.what());
+    err.hint = "run `flink-savepoint --help` or `flink-savepoint <command> --help`";
+    return fsp::cli::report(ctx, err);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n";
+    return 74;  // EX_IOERR: the machine could not provide the memory
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";
     return 70;  // EX_SOFTWARE
