@@ -215,7 +215,7 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
 
 // --- verify ---------------------------------------------------------------------
 
-VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, const std::vector<PathMapEntry>& path_map) {
+VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, const PathMap& path_map) {
   struct Expect {
     int64_t exact = -1;    // code 2 / 6
     int64_t min_end = -1;  // segments
@@ -225,9 +225,6 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
     HandleLocation loc;
     bool have_loc = false;
   };
-  std::vector<std::pair<std::string, std::string>> maps;  // (prefix mUTF-8, local dir)
-  for (const auto& m : path_map) maps.emplace_back(strip_trailing_slashes(utf8_to_modified_utf8(m.prefix)), m.local_dir);
-  std::stable_sort(maps.begin(), maps.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 
   VerifyReport rep;
   std::unordered_map<Str, Expect> by_path;  // keyed by the stored string
@@ -239,14 +236,7 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
       if (snapshot_dir.empty()) return std::nullopt;
       return (fs::path(snapshot_dir) / modified_utf8_to_utf8(stored)).string();
     }
-    for (const auto& [prefix, local] : maps)
-      if (prefix_matches(stored, prefix)) return local + modified_utf8_to_utf8(stored.substr(prefix.size()));
-    std::string u = modified_utf8_to_utf8(stored);
-    if (u.rfind("file:///", 0) == 0) return u.substr(7);
-    if (u.rfind("file://localhost/", 0) == 0) return u.substr(16);
-    if (u.rfind("file:/", 0) == 0 && u.rfind("file://", 0) != 0) return u.substr(5);
-    if (!u.empty() && u[0] == '/') return u;
-    return std::nullopt;
+    return local_path_for(modified_utf8_to_utf8(stored), path_map);
   };
 
   auto note = [&](Str path, bool relative, const HandleLocation& loc, auto&& update) {

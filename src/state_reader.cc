@@ -10,6 +10,8 @@
 
 #include "flink_savepoint/byte_reader.h"
 #include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/path_map.h"
+#include "flink_savepoint/rocksdb_sst.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/state_internal.h"
 
@@ -596,11 +598,109 @@ class Reader {
     for (auto& m : proxy->states) {
       StateSlot& s = ob.slot(m.name);
       describe(s, m, &proxy->key_serializer, "rocksdb");
-      // SST contents are not read: entries and bytes stay unknown.
       s.acc.touched = true;
       s.acc.subtasks.insert(subtask);
-      s.acc.entries_known = s.acc.bytes_known = false;
     }
+    if (!sst_statistics(out, ob, h, *proxy, subtask, where0)) {
+      for (auto& m : proxy->states) {
+        Acc& a = ob.slot(m.name).acc;
+        a.entries_known = a.bytes_known = false;
+      }
+    }
+  }
+
+  // Entries and bytes of the states of one RocksDB handle from the table
+  // properties of its SST files (one column family per state, named after it).
+  // Entries: records that are not deletions (puts and merge operands), summed
+  // over the SSTs, not deduplicated across LSM levels. Bytes: uncompressed user
+  // key + value bytes of all records. An SST file is counted once per snapshot
+  // (shared files of incremental checkpoints). Returns false when the handle's
+  // statistics are unknown (no librocksdb, statistics off, an SST unreadable).
+  bool sst_statistics(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, const KeyedProxy& proxy,
+                      int32_t subtask, const std::string& where0) {
+    if (!opt_.statistics || !proxy.complete || !rocksdb_sst::available()) return false;
+    std::map<std::string, const StateMetaInfo*> by_name;
+    for (auto& m : proxy.states) by_name[m.name] = &m;
+    std::map<std::string, std::pair<int64_t, int64_t>> per_state;  // entries, bytes
+    bool ok = true;
+    for (const auto* list : {&h.shared_state, &h.private_state}) {
+      for (const NamedHandle& nh : *list) {
+        std::string local = modified_utf8_to_utf8(nh.local_path);
+        if (!rocksdb_sst::is_sst_name(local)) continue;
+        std::string where = where0 + ", SST " + local + " (" + handle_label(nh.handle) + ")";
+        std::string raw = modified_utf8_to_utf8(nh.handle.path);
+        std::string id;
+        Result<rocksdb_sst::SstProperties> props = Error::usage("SST " + local + " handle code " +
+                                                                std::to_string(nh.handle.code) + " is not a stream");
+        if (nh.handle.code == code::kRelative || nh.handle.code == code::kFile) {
+          std::string path;
+          if (nh.handle.code == code::kRelative)
+            path = file_.directory.empty() ? std::string() : file_.directory + "/" + raw;
+          else
+            path = map_path(raw, opt_.path_map);
+          id = "file:" + path;
+          auto seen = seen_sst_.find(id);
+          if (seen != seen_sst_.end()) {  // counted once per snapshot
+            ok = ok && seen->second;
+            continue;
+          }
+          if (path.empty())
+            props = Error::no_input(nh.handle.code == code::kRelative
+                                        ? "relative handle " + raw + " without a snapshot directory"
+                                        : "remote path " + raw + " (give a path map PREFIX=LOCAL_DIR)");
+          else
+            props = rocksdb_sst::read_file(path);
+        } else {
+          id = "handle:" + std::to_string(nh.handle.code) + ":" + raw + "@" + std::to_string(nh.handle.start_pos) +
+               "+" + std::to_string(nh.handle.state_size) + ":" +
+               std::to_string(reinterpret_cast<uintptr_t>(nh.handle.data.data()));
+          auto seen = seen_sst_.find(id);
+          if (seen != seen_sst_.end()) {
+            ok = ok && seen->second;
+            continue;
+          }
+          auto rs = resolve(out, nh.handle, where);  // inline bytes, segments of merged files
+          if (!rs) {
+            seen_sst_[id] = ok = false;
+            continue;
+          }
+          props = rocksdb_sst::read_bytes(rs->bytes, local);
+        }
+        if (!props) {
+          seen_sst_[id] = ok = false;
+          const Error& e = props.error();
+          if (e.kind == ErrorKind::kNoInput) {
+            ++out.handles_missing;
+            out.problems.push_back("missing: " + e.message + " (" + where + ")");
+          } else {
+            ++out.handles_failed;
+            out.problems.push_back("error: " + e.to_string() + " (" + where + ")");
+          }
+          continue;
+        }
+        seen_sst_[id] = true;
+        const rocksdb_sst::SstProperties& p = *props;
+        if (by_name.count(p.column_family)) {
+          auto& [entries, bytes] = per_state[p.column_family];
+          entries += p.live_entries();
+          bytes += p.user_bytes();
+        } else if (p.column_family != "default") {
+          out.problems.push_back("error: SST holds column family '" + p.column_family +
+                                 "', which is not a state of the meta data (" + where + ")");
+        }
+      }
+    }
+    if (!ok) return false;
+    for (auto& m : proxy.states) {
+      Acc& a = ob.slot(m.name).acc;
+      auto it = per_state.find(m.name);
+      int64_t e = it == per_state.end() ? 0 : it->second.first;
+      int64_t b = it == per_state.end() ? 0 : it->second.second;
+      a.entries += e;
+      a.bytes += b;
+      a.subtask_entries[subtask] += e;
+    }
+    return true;
   }
 
   void fail_proxy(OperatorStates& out, const Error& e, const std::string& where) {
@@ -737,31 +837,13 @@ class Reader {
 
   const SnapshotFile& file_;
   const StateReadOptions& opt_;
+  std::map<std::string, bool> seen_sst_;  // SST files read in this snapshot (RocksDB handles): read ok?
 };
 
 }  // namespace
 
 std::string map_path(std::string_view path, const std::vector<std::pair<std::string, std::string>>& path_map) {
-  std::string p(path);
-  size_t best = 0;
-  const std::pair<std::string, std::string>* hit = nullptr;
-  for (auto& pm : path_map) {
-    if (!pm.first.empty() && starts_with(p, pm.first) && pm.first.size() > best) {
-      best = pm.first.size();
-      hit = &pm;
-    }
-  }
-  if (hit) {
-    std::string rest = p.substr(best);
-    std::string local = hit->second;
-    if (!local.empty() && local.back() == '/' && !rest.empty() && rest.front() == '/') rest.erase(0, 1);
-    else if (!local.empty() && local.back() != '/' && !rest.empty() && rest.front() != '/') local += '/';
-    p = local + rest;
-  }
-  if (starts_with(p, "file://")) p = p.substr(7);
-  else if (starts_with(p, "file:")) p = p.substr(5);
-  if (p.find("://") != std::string::npos) return {};
-  return p;
+  return local_path_for(path, path_map).value_or(std::string());
 }
 
 Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& directory,

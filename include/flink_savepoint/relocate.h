@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flink_savepoint/model.h"
+#include "flink_savepoint/path_map.h"
 #include "flink_savepoint/result.h"
 #include "flink_savepoint/walk.h"
 
@@ -71,10 +72,6 @@ const char* path_kind_name(PathKind kind);
 
 // --- Checking the files a snapshot references --------------------------------
 
-struct PathMapEntry {
-  std::string prefix;     // URI prefix (UTF-8), e.g. s3://bucket/checkpoints
-  std::string local_dir;  // where that prefix is mounted / mirrored locally
-};
 
 struct MissingFile {
   std::string path;        // as stored (UTF-8)
@@ -96,7 +93,7 @@ struct VerifyReport {
 // `path_map` (longest prefix wins): it must exist with the size the handle
 // records (code 2/6: exactly; segments: at least start + size). Directory
 // strings (code 17) must be directories.
-VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, const std::vector<PathMapEntry>& path_map);
+VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, const PathMap& path_map);
 
 // --- Copy plan -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
@@ -45,12 +46,10 @@ int run(Context& ctx, const CheckCliOptions& o) {
   co.target_flink = o.target_flink;
   co.state_backend = o.state_backend;
   co.read_states = !o.no_states;
-  for (const auto& pm : o.path_map) {
-    auto eq = pm.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return report(ctx, Error::usage("--path-map expects PREFIX=LOCAL_DIR, found '" + pm + "'"));
-    co.state_options.path_map.emplace_back(pm.substr(0, eq), pm.substr(eq + 1));
-  }
+  auto path_map = parse_path_map(o.path_map);
+  if (!path_map) return report(ctx, path_map.error());
+  co.state_options.path_map = *path_map;
+
   if (!co.target_flink.empty()) {
     int a, b;
     if (!parse_flink_version(co.target_flink, a, b))

@@ -9,6 +9,7 @@
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/summary.h"
 #include "flink_savepoint/walk.h"
+#include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
@@ -31,11 +32,9 @@ std::string num_or_dash(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
 Result<std::vector<OperatorStates>> read_all_states(const SnapshotFile& sf, const InspectOptions& o) {
   StateReadOptions so;
   so.statistics = !o.no_statistics;
-  for (const auto& m : o.path_map) {
-    auto eq = m.find('=');
-    if (eq == std::string::npos) return Error::usage("--path-map expects PREFIX=LOCAL_DIR, got '" + m + "'");
-    so.path_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
-  }
+  auto path_map = parse_path_map(o.path_map);
+  if (!path_map) return path_map.error();
+  so.path_map = *path_map;
   bool tty = isatty(2);
   if (tty) {
     so.progress = [](size_t done, size_t total) {

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "flink_savepoint/lint.h"
+#include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
@@ -20,11 +21,9 @@ int run(Context& ctx, LintCliOptions& o) {
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
   o.lint.read_states = !o.no_states;
-  for (const auto& m : o.path_map) {
-    auto eq = m.find('=');
-    if (eq == std::string::npos) return report(ctx, Error::usage("--path-map expects PREFIX=LOCAL_DIR, got '" + m + "'"));
-    o.lint.state_options.path_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
-  }
+  auto path_map = parse_path_map(o.path_map);
+  if (!path_map) return report(ctx, path_map.error());
+  o.lint.state_options.path_map = *path_map;
   LintReport r = lint(*sf, o.lint);
   int code = o.strict && r.fails() > 0 ? 1 : 0;
   if (ctx.json) {

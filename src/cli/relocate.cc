@@ -13,6 +13,7 @@
 #include "flink_savepoint/relocate.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/walk.h"
+#include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
@@ -70,15 +71,9 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     return report(ctx, Error::usage("every --from needs a --to (" + std::to_string(o.from.size()) + " --from, " +
                                     std::to_string(o.to.size()) + " --to)"));
   if (o.from.empty() && !o.make_relative) return report(ctx, Error::usage("nothing to do: give --from PREFIX --to PREFIX and/or --make-relative"));
-  std::vector<PathMapEntry> path_map;
-  for (const auto& m : o.path_map) {
-    size_t eq = m.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
-      return report(ctx, Error::usage("--path-map wants PREFIX=LOCAL_DIR, got '" + m + "'"));
-    std::string local = m.substr(eq + 1);
-    while (local.size() > 1 && local.back() == '/') local.pop_back();
-    path_map.push_back({m.substr(0, eq), local});
-  }
+  auto parsed_map = parse_path_map(o.path_map);
+  if (!parsed_map) return report(ctx, parsed_map.error());
+  const PathMap& path_map = *parsed_map;
 
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
