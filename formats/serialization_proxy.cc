@@ -17,6 +17,9 @@ namespace {
 
 constexpr size_t kMaxUnknownPayload = 1u << 16;
 constexpr int kMaxAttempts = 200000;
+// Every attempt re-parses at most `bound` bytes; the search stops once it has
+// re-parsed this much in total, so crafted input cannot make it quadratic.
+constexpr uint64_t kMaxResyncWork = 64ull << 20;
 
 void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
   ByteReader& r = d.r;
@@ -109,6 +112,7 @@ class Resync {
 
   Attempt<T> run(const std::map<size_t, size_t>& overrides) {
     ++attempts_;
+    work_ += bound_ + 1;
     Attempt<T> a;
     ByteReader r(bytes_.substr(0, bound_), base_);
     r.set_context(ctx_);
@@ -129,7 +133,7 @@ class Resync {
 
   // Depth-first search of the payload ends of unknown classes.
   std::optional<Attempt<T>> search(std::map<size_t, size_t>& overrides) {
-    if (attempts_ > kMaxAttempts) return std::nullopt;
+    if (exhausted()) return std::nullopt;
     Attempt<T> a = run(overrides);
     if (a.ok) {
       if (a.end == bound_) return a;
@@ -138,7 +142,7 @@ class Resync {
     if (!a.unknown_at || overrides.count(*a.unknown_at)) return std::nullopt;
     size_t p = *a.unknown_at;
     size_t last = std::min(bound_, p + kMaxUnknownPayload);
-    for (size_t q = p; q <= last && attempts_ <= kMaxAttempts; ++q) {
+    for (size_t q = p; q <= last && !exhausted(); ++q) {
       overrides[p] = q;
       if (auto found = search(overrides)) return found;
       overrides.erase(p);
@@ -147,6 +151,7 @@ class Resync {
   }
 
   int attempts() const { return attempts_; }
+  bool exhausted() const { return attempts_ > kMaxAttempts || work_ > kMaxResyncWork; }
 
  private:
   std::string_view bytes_;
@@ -155,6 +160,7 @@ class Resync {
   const ErrorContext* ctx_;
   Parse parse_;
   int attempts_ = 0;
+  uint64_t work_ = 0;
 };
 
 template <typename T, typename Parse>
@@ -186,7 +192,8 @@ Result<T> decode_proxy(std::string_view bytes, size_t bound, uint64_t base, cons
   v.complete = false;
   v.unknown_classes.push_back(first.unknown_class);
   v.incomplete_reason = first.error->to_string() + "; no payload end makes the rest of the " + what +
-                        " end where the data starts (" + std::to_string(rs.attempts()) + " attempts)";
+                        " end where the data starts (" + std::to_string(rs.attempts()) + " attempts" +
+                        (rs.exhausted() ? ", search limit reached" : "") + ")";
   return v;
 }
 

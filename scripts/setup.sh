@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs what flink-savepoint needs from Debian's packages (idempotent, no
 # prompts) and builds it into ./build. Usage: scripts/setup.sh [cmake args...]
+# FSP_SETUP_FUZZ=1 also installs clang for the fuzz stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
           libbenchmark-dev libsnappy-dev libzstd-dev libboost-iostreams-dev)
+# The fuzz stage (scripts/fuzz.sh, run by scripts/test.sh) also needs clang
+# and its libFuzzer/ASan/UBSan runtimes.
+if [ "${FSP_SETUP_FUZZ:-0}" = 1 ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

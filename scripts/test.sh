@@ -2,8 +2,54 @@
 # One command on a fresh Debian machine: install, build, and run every test.
 # Tests over Flink's real files read ../shared/testdata; they skip when it is
 # absent, and fail under CI=true.
+#
+# Stages (each failure fails the script):
+#   1. build (./build) and the test suite
+#   2. sanitize: the suite again under AddressSanitizer + UBSan (./build-asan)
+#   3. fuzz: every libFuzzer target for FSP_FUZZ_SECONDS (default 60) each (./build-fuzz)
+# Developers may skip stages 2 and 3 with FSP_SKIP_SANITIZE=1 / FSP_SKIP_FUZZ=1;
+# under CI=true every stage runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cd build
-ctest --output-on-failure -j2 --timeout 900
+
+skip_sanitize=${FSP_SKIP_SANITIZE:-0}
+skip_fuzz=${FSP_SKIP_FUZZ:-0}
+if [ "${CI:-}" = "true" ]; then
+  if [ "$skip_sanitize" = 1 ] || [ "$skip_fuzz" = 1 ]; then echo "test: CI=true: FSP_SKIP_* ignored, every stage runs"; fi
+  skip_sanitize=0
+  skip_fuzz=0
+fi
+
+declare -a summary=()
+stage() {  # stage NAME COMMAND...
+  local name=$1
+  shift
+  local start=$SECONDS
+  echo
+  echo "==== stage: $name"
+  if "$@"; then
+    summary+=("$name: passed in $((SECONDS - start)) s")
+  else
+    summary+=("$name: FAILED after $((SECONDS - start)) s")
+    echo
+    echo "test: stage '$name' FAILED"
+    printf '  %s\n' "${summary[@]}"
+    exit 1
+  fi
+}
+
+run_suite() { (cd build && ctest --output-on-failure -j2 --timeout 900); }
+
+# The fuzz stage needs clang and its sanitizer/libFuzzer runtimes.
+if [ "$skip_fuzz" = 1 ]; then
+  stage "build" scripts/setup.sh
+else
+  stage "build" env FSP_SETUP_FUZZ=1 scripts/setup.sh
+fi
+stage "tests" run_suite
+if [ "$skip_sanitize" = 1 ]; then summary+=("sanitize: skipped (FSP_SKIP_SANITIZE=1)"); else stage "sanitize (ASan+UBSan)" scripts/sanitize.sh; fi
+if [ "$skip_fuzz" = 1 ]; then summary+=("fuzz: skipped (FSP_SKIP_FUZZ=1)"); else stage "fuzz" scripts/fuzz.sh; fi
+
+echo
+echo "test: all stages passed"
+printf '  %s\n' "${summary[@]}"
