@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFSP_SANITIZE=ON -DFSP_BUILD_BENCH=OFF >/dev/null
+# -O1 -g1: a third of the compile time of -O2 -g, still fast enough to run the suite.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DFSP_SANITIZE=ON -DFSP_BUILD_BENCH=OFF >/dev/null
 ninja -C build-asan
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
