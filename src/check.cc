@@ -142,7 +142,7 @@ class Checker {
 
   CheckReport run() {
     settings();
-    sum_ = summarize(s_);
+    sum_ = summarize(s_, /*list_files=*/false);
     r_.snapshot_type = sum_.type;
     r_.snapshot_format = sum_.format;
     r_.snapshot_backend = sum_.backend;

@@ -23,6 +23,13 @@ void ByteReader::fail_at(size_t pos, std::string message) {
   pos_ = size_;  // nothing more is read after an error
 }
 
+bool ByteReader::fail_need(size_t n, const char* what) {
+  if (error_) return false;
+  fail(std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) + " bytes), " +
+       std::to_string(size_ - pos_) + " left");
+  return false;
+}
+
 bool ByteReader::check_count(int64_t count, size_t min_element_bytes, const char* what) {
   if (error_) return false;
   if (count < 0) {

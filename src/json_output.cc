@@ -213,7 +213,7 @@ json summary_to_json(const SnapshotSummary& sum) {
               {"inline_bytes", sum.inline_bytes},
               {"stream_handles", sum.stream_handles},
               {"total_size", sum.total_size},
-              {"file_count", sum.files.size()},
+              {"file_count", sum.file_count},
               {"type_inferred", sum.type_inferred}};
 }
 

@@ -88,7 +88,7 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
   LintReport r;
   const Snapshot& s = file.snapshot;
   Ctx c{s, r};
-  SnapshotSummary sum = summarize(s);
+  SnapshotSummary sum = summarize(s, /*list_files=*/false);
   std::set<std::string> known;
   for (const auto& u : o.known_uids) known.insert(hex(operator_id_from_uid(u)));
 

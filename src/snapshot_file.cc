@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 namespace fsp {
 
@@ -15,38 +17,57 @@ FileBytes::~FileBytes() {
 }
 
 Result<std::shared_ptr<FileBytes>> FileBytes::read_stream(int fd, const std::string& name) {
-  std::shared_ptr<FileBytes> fb(new FileBytes());
-  char buf[1 << 16];
+  // Blocks that are never zero-filled, joined once at the end: one copy.
+  constexpr size_t kBlock = 8u << 20;
+#ifdef F_SETPIPE_SZ
+  (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);  // fewer, larger reads from a pipe (best effort)
+#endif
+  std::vector<std::unique_ptr<char[]>> blocks;
+  size_t total = 0, in_last = kBlock;
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (in_last == kBlock) {
+      blocks.emplace_back(new char[kBlock]);
+      in_last = 0;
+    }
+    ssize_t n = ::read(fd, blocks.back().get() + in_last, kBlock - in_last);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::io("cannot read " + name + ": " + std::strerror(errno));
     }
-    fb->owned_.append(buf, static_cast<size_t>(n));
+    in_last += static_cast<size_t>(n);
+    total += static_cast<size_t>(n);
   }
-  fb->data_ = fb->owned_.data();
-  fb->size_ = fb->owned_.size();
+  std::shared_ptr<FileBytes> fb(new FileBytes());
+  fb->owned_.reset(new char[total > 0 ? total : 1]);
+  size_t at = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    size_t len = i + 1 == blocks.size() ? in_last : kBlock;
+    std::memcpy(fb->owned_.get() + at, blocks[i].get(), len);
+    at += len;
+  }
+  fb->data_ = fb->owned_.get();
+  fb->size_ = total;
   return fb;
 }
 
 Result<std::shared_ptr<FileBytes>> FileBytes::open(const std::string& path) {
-  if (path == "-") return read_stream(0, "standard input");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Standard input redirected from a file is mapped like any file; pipes are read.
+  int fd = path == "-" ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const std::string name = path == "-" ? "standard input" : path;
   if (fd < 0) {
     int e = errno;
-    if (e == ENOENT || e == ENOTDIR) return Error::no_input("cannot open " + path + ": " + std::strerror(e));
-    return Error::io("cannot open " + path + ": " + std::strerror(e));
+    if (e == ENOENT || e == ENOTDIR) return Error::no_input("cannot open " + name + ": " + std::strerror(e));
+    return Error::io("cannot open " + name + ": " + std::strerror(e));
   }
   struct stat st {};
   if (fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
-    return Error::io("cannot stat " + path + ": " + std::strerror(e));
+    return Error::io("cannot stat " + name + ": " + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {  // FIFO, character device, ...
-    auto r = read_stream(fd, path);
+    auto r = read_stream(fd, name);
     ::close(fd);
     return r;
   }
@@ -59,7 +80,7 @@ Result<std::shared_ptr<FileBytes>> FileBytes::open(const std::string& path) {
   void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   int e = errno;
   ::close(fd);
-  if (p == MAP_FAILED) return Error::io("cannot map " + path + ": " + std::strerror(e));
+  if (p == MAP_FAILED) return Error::io("cannot map " + name + ": " + std::strerror(e));
   madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
   fb->data_ = static_cast<const char*>(p);
   fb->size_ = static_cast<size_t>(st.st_size);

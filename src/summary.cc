@@ -1,5 +1,7 @@
 #include "flink_savepoint/summary.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -16,9 +18,27 @@ void keyed_codes(const KeyedHandle& k, std::map<int, int>& out) {
   for (const auto& m : k.materialized) keyed_codes(m, out);
 }
 
+// A fast 64-bit hash of a path (8 bytes at a time, multiply-xorshift mixing).
+uint64_t path_hash(std::string_view s) {
+  uint64_t h = 0x243f6a8885a308d3ULL ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 29;
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 32);
+}
+
 }  // namespace
 
-SnapshotSummary summarize(const Snapshot& s) {
+SnapshotSummary summarize(const Snapshot& s, bool list_files) {
   SnapshotSummary sum;
   const auto& p = s.properties;
   if (p.present && p.parsed) {
@@ -87,8 +107,11 @@ SnapshotSummary summarize(const Snapshot& s) {
     }
   }
 
-  // Files.
+  // Files: distinct paths. Counting uses 64-bit hashes (sorted, then
+  // unique: no per-path allocation); the exact list is built only when asked.
+  std::vector<uint64_t> hashes;
   std::unordered_map<std::string_view, size_t> index;
+  if (list_files) index.reserve(1024);
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
@@ -99,6 +122,10 @@ SnapshotSummary summarize(const Snapshot& s) {
     if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
     if (h.code == code::kRelative) sum.relative_paths++;
     else sum.absolute_paths++;
+    if (!list_files) {
+      hashes.push_back(path_hash(h.path) ^ (h.code == code::kRelative ? 0x9e3779b97f4a7c15ULL : 0));
+      return;
+    }
     int64_t size = h.code == code::kSegmentFile ? h.start_pos + h.state_size : h.state_size;
     auto [it, inserted] = index.try_emplace(h.path, sum.files.size());
     if (inserted) {
@@ -111,6 +138,12 @@ SnapshotSummary summarize(const Snapshot& s) {
     f.handles++;
     if (size > f.size) f.size = size;
   });
+  if (list_files) {
+    sum.file_count = static_cast<int64_t>(sum.files.size());
+  } else {
+    std::sort(hashes.begin(), hashes.end());
+    sum.file_count = std::unique(hashes.begin(), hashes.end()) - hashes.begin();
+  }
   for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
     if (kind == PathKind::kDirectory) sum.absolute_paths++;
   });

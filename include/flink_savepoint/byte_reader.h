@@ -101,15 +101,12 @@ class ByteReader {
   }
 
  private:
+  // The hot check is inlined; building the message is kept out of line.
   bool need(size_t n, const char* what) {
-    if (error_) return false;
-    if (size_ - pos_ < n) {
-      fail(std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) +
-           " bytes), " + std::to_string(size_ - pos_) + " left");
-      return false;
-    }
-    return true;
+    if (__builtin_expect(!error_.has_value() && size_ - pos_ >= n, 1)) return true;
+    return fail_need(n, what);
   }
+  [[gnu::cold, gnu::noinline]] bool fail_need(size_t n, const char* what);
 
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

@@ -31,7 +31,7 @@ class FileBytes {
   const char* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
-  std::string owned_;
+  std::unique_ptr<char[]> owned_;  // bytes read from a pipe
 };
 
 struct SnapshotFile {

@@ -34,10 +34,13 @@ struct SnapshotSummary {
   int64_t inline_bytes = 0;
   int64_t total_size = 0;      // sum of operator state sizes
   int64_t stream_handles = 0;
-  std::vector<FileRef> files;
+  int64_t file_count = 0;      // distinct files referenced
+  std::vector<FileRef> files;  // filled only when asked (list_files)
 };
 
-SnapshotSummary summarize(const Snapshot& s);
+// list_files=false skips building the per-file list (the expensive part on
+// checkpoints with hundreds of thousands of files); file_count is always set.
+SnapshotSummary summarize(const Snapshot& s, bool list_files = true);
 
 // Readable names.
 const char* stream_handle_type_name(uint8_t code);   // Flink's class names

@@ -86,7 +86,7 @@ void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
                                    : "no: " + std::to_string(sum.absolute_paths) + " absolute path(s); use `relocate` after moving it")
             << "\n";
   std::cout << "total state size: " << human_size(sum.total_size) << " (" << sum.total_size << " bytes), "
-            << sum.files.size() << " file(s), " << sum.inline_handles << " inline handle(s) ("
+            << sum.file_count << " file(s), " << sum.inline_handles << " inline handle(s) ("
             << human_size(sum.inline_bytes) << ")\n";
   if (!s.master_states.empty()) {
     std::cout << "master states:    ";
@@ -153,7 +153,7 @@ int run(Context& ctx, const InspectOptions& o) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  SnapshotSummary sum = summarize(s);
+  SnapshotSummary sum = summarize(s, /*list_files=*/false);
   print_header(*sf, sum);
   print_operators(s);
   if (o.handles) print_handles(s);
