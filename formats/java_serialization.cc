@@ -146,6 +146,8 @@ class Parser {
     return v;
   }
 
+  size_t pos() const { return r_.pos(); }
+
  private:
   // ---- handles -----------------------------------------------------------
 
@@ -803,9 +805,11 @@ std::string interpret(const JavaValue& v, SnapshotProperties& p) {
 
 }  // namespace
 
-Result<JavaValue> parse_java_object(std::string_view bytes, uint64_t base_offset) {
+Result<JavaValue> parse_java_object(std::string_view bytes, uint64_t base_offset, size_t* consumed) {
   Parser parser(bytes, base_offset);
-  return parser.run();
+  auto v = parser.run();
+  if (consumed) *consumed = parser.pos();
+  return v;
 }
 
 SnapshotProperties parse_checkpoint_properties(std::string_view trailer, uint64_t base_offset) {

@@ -29,7 +29,9 @@ struct JavaValue {
 // Parses one top-level object of a Java serialization stream (AC ED 00 05 ...).
 // `base_offset` is where the bytes start in the file, for error offsets.
 // Never reads past `bytes`, bounds nesting depth and element counts.
-Result<JavaValue> parse_java_object(std::string_view bytes, uint64_t base_offset = 0);
+// If `consumed` is given, it receives the length of the stream read (bytes
+// after it are left alone: callers that embed a stream use it to skip one).
+Result<JavaValue> parse_java_object(std::string_view bytes, uint64_t base_offset = 0, size_t* consumed = nullptr);
 
 // Interprets the CheckpointProperties trailer. Never fails: on bytes it does
 // not understand it returns present=true, parsed=false and parse_error set.
