@@ -21,14 +21,6 @@
 
 #include "test_support.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FSP_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FSP_TEST_ASAN 1
-#endif
-#endif
-
 namespace fsp {
 namespace {
 

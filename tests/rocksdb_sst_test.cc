@@ -18,19 +18,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using fsp::test::find_state;
+
 constexpr const char* kFlatMap1 = "d5c8b168c6cbfe8c507a10f88b325243";
 constexpr const char* kFlatMap2 = "dab25811652d3d4983a30c6e4afacb1c";
 constexpr const char* kTimely1 = "4b818c7923a927796d24b727201ba34d";
 constexpr const char* kTimely2 = "41e91aae0bee218c44306cf7d21940ad";
-
-const fsp::StateInfo* find_state(const std::vector<fsp::OperatorStates>& ops, const std::string& op_id,
-                                 const std::string& name) {
-  for (auto& op : ops)
-    if (op.operator_id == op_id)
-      for (auto& s : op.states)
-        if (s.name == name) return &s;
-  return nullptr;
-}
 
 // RocksDB native savepoints and retained checkpoints of one family, 1.16 .. 2.3
 // (1.15's hold full-format key-group streams, not SSTs).

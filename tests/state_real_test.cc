@@ -15,21 +15,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fsp::StateInfo* find_state(const std::vector<fsp::OperatorStates>& ops, const std::string& op_id,
-                                 const std::string& name) {
-  for (auto& op : ops)
-    if (op.operator_id == op_id)
-      for (auto& s : op.states)
-        if (s.name == name) return &s;
-  return nullptr;
-}
-
-std::vector<fsp::test::ManifestRow> rows_matching(const std::string& needle) {
-  std::vector<fsp::test::ManifestRow> out;
-  for (auto& r : fsp::test::manifest())
-    if (r.path.find(needle) != std::string::npos) out.push_back(r);
-  return out;
-}
+using fsp::test::find_state;
+using fsp::test::rows_matching;
 
 std::vector<fsp::OperatorStates> read_all(const fs::path& metadata) {
   auto f = fsp::open_snapshot(metadata.string());

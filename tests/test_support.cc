@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include "flink_savepoint/state.h"
+
 #include <sys/wait.h>
 
 #include <array>
@@ -90,6 +92,21 @@ std::vector<ManifestRow> manifest() {
     rows.push_back(std::move(r));
   }
   return rows;
+}
+
+std::vector<ManifestRow> rows_matching(const std::string& needle) {
+  std::vector<ManifestRow> out;
+  for (auto& r : manifest())
+    if (r.path.find(needle) != std::string::npos) out.push_back(r);
+  return out;
+}
+
+const StateInfo* find_state(const std::vector<OperatorStates>& ops, const std::string& op_id, const std::string& name) {
+  for (const auto& op : ops)
+    if (op.operator_id == op_id)
+      for (const auto& s : op.states)
+        if (s.name == name) return &s;
+  return nullptr;
 }
 
 }  // namespace fsp::test

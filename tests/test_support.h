@@ -3,6 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FSP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FSP_TEST_ASAN 1
+#endif
+#endif
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -38,7 +46,19 @@ struct ManifestRow {
 };
 std::vector<ManifestRow> manifest();
 
+// The manifest rows whose path contains `needle`.
+std::vector<ManifestRow> rows_matching(const std::string& needle);
+
 }  // namespace fsp::test
+
+namespace fsp {
+struct OperatorStates;
+struct StateInfo;
+namespace test {
+// The state `name` of operator `op_id` (hex) in read_states output, or null.
+const StateInfo* find_state(const std::vector<OperatorStates>& ops, const std::string& op_id, const std::string& name);
+}  // namespace test
+}  // namespace fsp
 
 // Skips the test when ../shared is missing (fails under CI=true). Defines `shared`.
 #define FSP_REQUIRE_SHARED(shared)                                                            \
