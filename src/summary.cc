@@ -29,7 +29,7 @@ uint64_t path_hash(std::string_view s) {
     h ^= h >> 32;
   }
   uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
+  if (i < s.size()) std::memcpy(&w, s.data() + i, s.size() - i);  // an empty view may have no data()
   h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 29;
   h *= 0xff51afd7ed558ccdULL;
