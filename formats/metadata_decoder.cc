@@ -215,7 +215,7 @@ class Decoder {
       if (!r_.ok()) return;
       int32_t idx = r_.i32();
       if (idx < 0) {
-        st.index = -idx - 1;
+        st.index = -(idx + 1);  // finished subtask; no overflow for INT32_MIN (Java's -i-1 gives the same)
         st.finished = true;
         continue;
       }

@@ -35,7 +35,7 @@ bool has_keyed(const OperatorState& op) {
 int64_t keyed_size(const OperatorState& op) {
   int64_t n = 0;
   for (const auto& st : op.subtasks)
-    if (!st.finished) n += st.managed_keyed.size();
+    if (!st.finished) n = add_size(n, st.managed_keyed.size());
   return n;
 }
 

@@ -35,20 +35,20 @@ int64_t KeyedHandle::size() const {
     case code::kIncremental:
     case code::kIncrementalV2: {
       int64_t s = delegate.size();
-      for (const auto& e : shared_state) s += e.handle.size();
-      for (const auto& e : private_state) s += e.handle.size();
+      for (const auto& e : shared_state) s = add_size(s, e.handle.size());
+      for (const auto& e : private_state) s = add_size(s, e.handle.size());
       return s;
     }
     case code::kChangelog:
     case code::kChangelogV2: {
       int64_t s = 0;
-      for (const auto& k : materialized) s += k.size();
-      for (const auto& k : non_materialized) s += k.size();
+      for (const auto& k : materialized) s = add_size(s, k.size());
+      for (const auto& k : non_materialized) s = add_size(s, k.size());
       return s;
     }
     case code::kChangelogByteIncrement: {
       int64_t s = 0;
-      for (const auto& c : changes) s += static_cast<int64_t>(c.data.size());
+      for (const auto& c : changes) s = add_size(s, static_cast<int64_t>(c.data.size()));
       return s;
     }
     case code::kChangelogFileIncrement:
@@ -73,16 +73,17 @@ int64_t KeyedHandle::checkpointed() const {
 }
 
 int64_t SubtaskState::size() const {
-  int64_t s = managed_operator.size() + raw_operator.size() + managed_keyed.size() + raw_keyed.size();
-  for (const auto& c : input_channels) s += c.state_size;
-  for (const auto& c : result_subpartitions) s += c.state_size;
+  int64_t s = add_size(add_size(managed_operator.size(), raw_operator.size()), add_size(managed_keyed.size(), raw_keyed.size()));
+  for (const auto& c : input_channels) s = add_size(s, c.state_size);
+  for (const auto& c : result_subpartitions) s = add_size(s, c.state_size);
   return s;
 }
 
 int64_t SubtaskState::checkpointed() const {
-  int64_t s = managed_operator.size() + raw_operator.size() + managed_keyed.checkpointed() + raw_keyed.checkpointed();
-  for (const auto& c : input_channels) s += c.state_size;
-  for (const auto& c : result_subpartitions) s += c.state_size;
+  int64_t s = add_size(add_size(managed_operator.size(), raw_operator.size()),
+                       add_size(managed_keyed.checkpointed(), raw_keyed.checkpointed()));
+  for (const auto& c : input_channels) s = add_size(s, c.state_size);
+  for (const auto& c : result_subpartitions) s = add_size(s, c.state_size);
   return s;
 }
 
@@ -95,13 +96,13 @@ std::string OperatorState::id_hex() const { return hex(id); }
 
 int64_t OperatorState::size() const {
   int64_t s = coordinator.size();
-  for (const auto& st : subtasks) s += st.size();
+  for (const auto& st : subtasks) s = add_size(s, st.size());
   return s;
 }
 
 int64_t OperatorState::checkpointed() const {
   int64_t s = coordinator.size();
-  for (const auto& st : subtasks) s += st.checkpointed();
+  for (const auto& st : subtasks) s = add_size(s, st.checkpointed());
   return s;
 }
 

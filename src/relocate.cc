@@ -260,7 +260,7 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
         });
         break;
       case code::kSegmentFile:
-        note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, h.start_pos + h.state_size); });
+        note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, add_size(h.start_pos, h.state_size)); });
         break;
       default: break;
     }

@@ -51,7 +51,7 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files) {
   std::map<int, int> codes;  // keyed handle codes (outer)
   std::map<int, int> inner;  // codes inside changelog handles
   for (const auto& op : s.operators) {
-    sum.total_size += op.size();
+    sum.total_size = add_size(sum.total_size, op.size());
     for (const auto& st : op.subtasks) {
       for (const auto* k : {&st.managed_keyed}) {
         if (k->is_null()) continue;
@@ -116,7 +116,7 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
       sum.inline_handles++;
-      sum.inline_bytes += static_cast<int64_t>(h.data.size());
+      sum.inline_bytes = add_size(sum.inline_bytes, static_cast<int64_t>(h.data.size()));
       return;
     }
     if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
@@ -126,7 +126,7 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files) {
       hashes.push_back(path_hash(h.path) ^ (h.code == code::kRelative ? 0x9e3779b97f4a7c15ULL : 0));
       return;
     }
-    int64_t size = h.code == code::kSegmentFile ? h.start_pos + h.state_size : h.state_size;
+    int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos, h.state_size) : h.state_size;
     auto [it, inserted] = index.try_emplace(h.path, sum.files.size());
     if (inserted) {
       FileRef f;

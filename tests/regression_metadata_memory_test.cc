@@ -31,6 +31,29 @@ std::string finished_subtasks_metadata(int32_t n) {
   return s;
 }
 
+// Found by fuzz_metadata (UBSan, signed overflow in `-idx - 1`): a finished
+// subtask stored as index INT32_MIN is subtask INT32_MAX, as in Java, and
+// re-encodes to the same bytes.
+TEST(RegressionMetadataMemory, FinishedSubtaskIndexInt32MinDoesNotOverflow) {
+  std::string b("\x49\x60\x67\x2D\x00\x00\x00\x03", 8);  // magic, v3
+  b += std::string(8, '\0');                                  // checkpoint id 0
+  b += std::string("\x00\x00\x00\x00", 4);                    // no master states
+  b += std::string("\x00\x00\x00\x01", 4);                    // one operator
+  b += std::string(16, '\x07');                               // operator id
+  b += std::string("\x00\x00\x00\x01\x00\x00\x00\x80", 8);    // parallelism 1, max 128
+  b += std::string("\x00", 1);                                // no coordinator state
+  b += std::string("\x00\x00\x00\x01", 4);                    // one subtask state
+  b += std::string("\x80\x00\x00\x00", 4);                    // index INT32_MIN: finished
+  auto r = decode_metadata(b);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->operators[0].subtasks.size(), 1u);
+  EXPECT_TRUE(r->operators[0].subtasks[0].finished);
+  EXPECT_EQ(r->operators[0].subtasks[0].index, INT32_MAX);
+  auto e = encode_metadata(*r);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(*e, b);
+}
+
 TEST(RegressionMetadataMemory, FinishedSubtasksDecodeAndRoundTrip) {
   std::string b = finished_subtasks_metadata(1000);
   auto r = decode_metadata(b);

@@ -17,6 +17,14 @@
 
 namespace fsp {
 
+// Sizes read from a file are summed saturating, so crafted values cannot
+// overflow (real sizes are far below 2^63).
+inline int64_t add_size(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
 using Str = std::string_view;    // modified UTF-8 bytes, as stored
 using Bytes = std::string_view;  // opaque bytes
 
@@ -54,7 +62,8 @@ inline constexpr uint8_t kSegmentPartitionableOperator = 17;
 struct KeyGroupRange {
   int32_t start = 0;
   int32_t count = 0;  // number of key groups; 0 = empty range
-  int32_t end() const { return start + count - 1; }
+  // Computed in 64 bits: crafted ranges cannot overflow (C++20 narrowing wraps).
+  int32_t end() const { return static_cast<int32_t>(static_cast<int64_t>(start) + count - 1); }
 };
 
 struct KeyGroupsPart;  // code 3 met where a stream handle is expected
