@@ -7,6 +7,7 @@
 // class is met at payload position p, we try every end q in [p, bound) and
 // keep the first one for which the rest of the proxy decodes and ends exactly
 // at `bound` (recursively for further unknown classes, within a budget).
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -18,8 +19,12 @@ namespace {
 constexpr size_t kMaxUnknownPayload = 1u << 16;
 constexpr int kMaxAttempts = 200000;
 // Every attempt re-parses at most `bound` bytes; the search stops once it has
-// re-parsed this much in total, so crafted input cannot make it quadratic.
+// re-parsed min(64 MiB, 4 MiB + 512 x bound) bytes in total, so the cost of a
+// proxy stays proportional to its own size (crafted input cannot make it
+// quadratic, nor make many small proxies expensive).
 constexpr uint64_t kMaxResyncWork = 64ull << 20;
+constexpr uint64_t kResyncWorkBase = 4ull << 20;
+constexpr uint64_t kResyncWorkPerByte = 512;
 
 void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
   ByteReader& r = d.r;
@@ -151,7 +156,9 @@ class Resync {
   }
 
   int attempts() const { return attempts_; }
-  bool exhausted() const { return attempts_ > kMaxAttempts || work_ > kMaxResyncWork; }
+  bool exhausted() const {
+    return attempts_ > kMaxAttempts || work_ > std::min<uint64_t>(kMaxResyncWork, kResyncWorkBase + kResyncWorkPerByte * bound_);
+  }
 
  private:
   std::string_view bytes_;
