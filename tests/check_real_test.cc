@@ -198,8 +198,10 @@ TEST(CheckStatefulJob, EverySnapshotIsCompatibleWithItsManifest) {
     EXPECT_EQ(matched, 8) << s.dir;
     // The only warnings: the two sinks have no uid (and unaligned version steps).
     for (const auto& f : r.findings)
-      if (f.severity == fsp::Severity::kWarning)
-        EXPECT_TRUE(f.rule == "missing-uid" || f.rule == "unaligned-version-upgrade") << s.dir << ": " << f.rule;
+      if (f.severity == fsp::Severity::kWarning) {
+        
+          EXPECT_TRUE(f.rule == "missing-uid" || f.rule == "unaligned-version-upgrade") << s.dir << ": " << f.rule;
+      }
   }
 }
 
@@ -244,11 +246,12 @@ TEST(CheckStatefulJob, MutationsGiveExactlyTheExpectedError) {
       auto r = check(s, m, s.backend);
       EXPECT_EQ(only_rule(r, "max-parallelism-mismatch", s.dir), 8) << s.dir;
       for (const auto& f : r.findings)
-        if (f.severity == fsp::Severity::kError)
+        if (f.severity == fsp::Severity::kError) {
           EXPECT_NE(f.flink_error.find("Max parallelism mismatch between checkpoint/savepoint state and new program. Cannot "
                                        "map operator " + f.operator_id + " with max parallelism 4 to new program with max "
                                        "parallelism 8."),
                     std::string::npos);
+        }
       ++mutations;
     }
     {  // 3. parallelism 5 with max parallelism 4
@@ -261,11 +264,12 @@ TEST(CheckStatefulJob, MutationsGiveExactlyTheExpectedError) {
       auto r = check(s, m, s.backend);
       ASSERT_EQ(only_rule(r, "parallelism-above-max-parallelism", s.dir), 1) << s.dir;
       for (const auto& f : r.findings)
-        if (f.severity == fsp::Severity::kError)
+        if (f.severity == fsp::Severity::kError) {
           EXPECT_EQ(f.flink_error, "The state for task " + keyed_id +
                                        " can not be restored. The maximum parallelism (4) of the restored state is lower "
                                        "than the configured parallelism (5). Please reduce the parallelism of the task to "
                                        "be lower or equal to the maximum parallelism.");
+        }
       ++mutations;
     }
     // 4. backend switched, for native savepoints and checkpoints. (1.15

@@ -75,7 +75,9 @@ TEST(JobManifest, ParsesAndValidates) {
   auto bad = [](const char* text) {
     auto r = fsp::parse_job_manifest(nlohmann::json::parse(text));
     EXPECT_FALSE(r.ok()) << text;
-    if (!r.ok()) EXPECT_EQ(r.error().exit_code(), 64);
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().exit_code(), 64);
+    }
   };
   bad(R"({"operators": [{"uid": "a"}, {"uid": "a"}]})");
   bad(R"({"operators": [{"uid_hash": "xyz"}]})");
@@ -168,7 +170,9 @@ TEST(JobSchemaRules, SerializerKindAndTtlChanges) {
   EXPECT_TRUE(rules(run(mutate("ttl", "1 h"), "2.1")).empty());  // RocksDB migrates TTL since 2.1
   auto r = run(mutate("kind", "map"), "1.20");
   for (const auto& f : r.findings)
-    if (f.rule == "state-kind-changed") EXPECT_EQ(f.flink_error, "Incompatible key/value state types. Was [VALUE], registered with [MAP].");
+    if (f.rule == "state-kind-changed") {
+      EXPECT_EQ(f.flink_error, "Incompatible key/value state types. Was [VALUE], registered with [MAP].");
+    }
 }
 
 TEST(JobVersionRules, DowngradeAndMetadataVersions) {

@@ -20,7 +20,9 @@ TEST(RoundTrip, EveryManifestFileDecodesAndReencodesByteForByte) {
     ASSERT_TRUE(sf.ok()) << row.path << ": " << sf.error().to_string();
     EXPECT_EQ(sf->snapshot.version, row.metadata_version) << row.path;
     EXPECT_EQ(sf->snapshot.checkpoint_id, row.checkpoint_id) << row.path;
-    if (row.num_operators >= 0) EXPECT_EQ(static_cast<int>(sf->snapshot.operators.size()), row.num_operators) << row.path;
+    if (row.num_operators >= 0) {
+      EXPECT_EQ(static_cast<int>(sf->snapshot.operators.size()), row.num_operators) << row.path;
+    }
     auto enc = encode_metadata(sf->snapshot);
     ASSERT_TRUE(enc.ok()) << row.path << ": " << enc.error().to_string();
     auto original = test::read_file(path);

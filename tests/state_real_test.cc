@@ -61,7 +61,9 @@ TEST(StateReal, StatefulUdfMigrationSnapshots) {
       EXPECT_EQ(s->kind, "value");
       EXPECT_EQ(s->value_serializer, kLong);
       EXPECT_EQ(s->type, "Long");
-      if (s->backend != "changelog") EXPECT_EQ(s->key_type, "Tuple1<Long>");
+      if (s->backend != "changelog") {
+        EXPECT_EQ(s->key_type, "Tuple1<Long>");
+      }
       EXPECT_FALSE(s->ttl);
       if (s->backend != "rocksdb" && s->backend != "changelog") {
         EXPECT_EQ(s->entries, 4);
@@ -210,7 +212,9 @@ TEST(StateReal, PreFlink18SnapshotsAreUnsupportedWithReason) {
       unsupported += op.handles_unsupported;
       EXPECT_EQ(op.handles_failed, 0) << v;
       for (auto& p : op.problems)
-        if (p.rfind("unsupported:", 0) == 0) EXPECT_NE(p.find("1.17"), std::string::npos) << p;
+        if (p.rfind("unsupported:", 0) == 0) {
+          EXPECT_NE(p.find("1.17"), std::string::npos) << p;
+        }
     }
     EXPECT_GE(unsupported, 1) << v;
   }
