@@ -78,6 +78,14 @@ struct Ctx {
     return f;
   }
   void add(LintFinding f) { r.findings.push_back(std::move(f)); }
+  // A finding with its status, message and fix in one call.
+  LintFinding make(size_t i, const char* check, const char* status, std::string message, std::string fix) const {
+    LintFinding f = base(i, check);
+    f.status = status;
+    f.message = std::move(message);
+    f.fix = std::move(fix);
+    return f;
+  }
 };
 
 bool contains(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
@@ -176,20 +184,16 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
     }
 
     if (has_raw_keyed(op)) {
-      auto f = c.base(i, "legacy-timers");
-      f.status = "warn";
-      f.message = "raw keyed state present: timers written into raw keyed state (heap timers with RocksDB, legacy) "
-                  "or a custom raw state stream";
-      f.fix = "keep timers in RocksDB (state.backend.rocksdb.timer-service.factory: ROCKSDB, the default)";
-      c.add(std::move(f));
+      c.add(c.make(i, "legacy-timers", "warn",
+                   "raw keyed state present: timers written into raw keyed state (heap timers with RocksDB, legacy) "
+                   "or a custom raw state stream",
+                   "keep timers in RocksDB (state.backend.rocksdb.timer-service.factory: ROCKSDB, the default)"));
     }
     if (has_channel_state(op)) {
-      auto f = c.base(i, "channel-state");
-      f.status = "info";
-      f.message = "unaligned-checkpoint channel state present: this snapshot cannot be used to change the topology "
-                  "or rescale pointwise connections";
-      f.fix = "take a savepoint (aligned) before upgrading the job";
-      c.add(std::move(f));
+      c.add(c.make(i, "channel-state", "info",
+                   "unaligned-checkpoint channel state present: this snapshot cannot be used to change the topology "
+                   "or rescale pointwise connections",
+                   "take a savepoint (aligned) before upgrading the job"));
     }
   }
 
@@ -225,11 +229,8 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
             if (contains(cls, "PojoSerializerSnapshot")) pojo = true;
           }
           auto ser = [&](const char* status, std::string msg, std::string fix) {
-            auto f = c.base(os.operator_index, "serializer");
+            auto f = c.make(os.operator_index, "serializer", status, std::move(msg), std::move(fix));
             f.state = st.name;
-            f.status = status;
-            f.message = std::move(msg);
-            f.fix = std::move(fix);
             f.evidence = {{"type", st.type}, {"serializer_classes", st.serializer_classes}};
             c.add(std::move(f));
           };
