@@ -241,27 +241,34 @@ TEST(RegressionCliHostile, ReadsStandardInput) {
   EXPECT_EQ(empty.exit_code, 65) << empty.out;
 }
 
-TEST(RegressionCliHostile, ReadsAFifo) {
+TEST(RegressionCliHostile, RefusesAFifoByPathAndReadsItOnStdin) {
   TempDir tmp;
   const std::string metadata = (fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint" / "_metadata").string();
   const fs::path fifo = tmp.path / "_metadata";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   const std::string cli = quote(test::cli_path());
-  // The writer runs in the background; the CLI opens the FIFO (by path, and
-  // through its directory) and reads it to the end.
+  // By path (and through its directory) a FIFO is refused at once, without
+  // waiting for a writer, with the way to read it instead: exit 66.
+  for (const std::string& arg : {fifo.string(), tmp.path.string()}) {
+    auto r = test::run_command("timeout 60 " + cli + " inspect " + quote(arg) + " 2>&1 >/dev/null");
+    EXPECT_EQ(r.exit_code, 66) << r.out;
+    EXPECT_NE(r.out.find("FIFO"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("inspect - <"), std::string::npos) << r.out;
+  }
+  // On standard input it is read to the end.
   auto r = test::run_command("(cat " + quote(metadata) + " > " + quote(fifo.string()) + " &) ; timeout 60 " + cli +
-                             " inspect " + quote(fifo.string()));
+                             " inspect - < " + quote(fifo.string()));
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("checkpoint id:    42"), std::string::npos) << r.out;
-  r = test::run_command("(cat " + quote(metadata) + " > " + quote(fifo.string()) + " &) ; timeout 60 " + cli +
-                        " inspect " + quote(tmp.path.string()));
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("operators:        3"), std::string::npos) << r.out;
   // A truncated stream through the FIFO: exit 65 with an offset.
   r = test::run_command("(head -c 70 " + quote(metadata) + " > " + quote(fifo.string()) + " &) ; timeout 60 " + cli +
-                        " inspect " + quote(fifo.string()) + " 2>&1 >/dev/null");
+                        " inspect - < " + quote(fifo.string()) + " 2>&1 >/dev/null");
   EXPECT_EQ(r.exit_code, 65) << r.out;
   EXPECT_NE(r.out.find(" at byte "), std::string::npos) << r.out;
+  // A device is refused, not read forever.
+  r = test::run_command("timeout 60 " + cli + " inspect /dev/zero 2>&1 >/dev/null");
+  EXPECT_EQ(r.exit_code, 66) << r.out;
+  EXPECT_NE(r.out.find("character device"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 // shows how to stream the file through standard input.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +35,7 @@ struct FileInfo {
   int64_t mtime_ms = 0;       // modification time, ms since the epoch (0 = unknown)
   bool is_directory = false;  // a directory, or a common prefix of an object store
   bool is_regular = true;     // false: device, FIFO, socket, ... (never opened for reading)
+  uint64_t device = 0, inode = 0;  // local files: identity (0 = unknown, e.g. objects)
 };
 
 // Ranged reads of one file (local: pread; object stores: ranged GET).
@@ -56,6 +59,14 @@ class WritableFile {
   virtual Status commit() = 0;
 };
 
+// Replaceable system calls of the local writer, so that tests can simulate a
+// full disk or a failing rename. Unset members use the real call.
+struct WriteHooks {
+  std::function<ssize_t(int fd, const void* data, size_t n)> write;
+  std::function<int(int fd)> fsync;
+  std::function<int(const char* from, const char* to)> rename;
+};
+
 struct WriteOptions {
   bool overwrite = false;        // replace an existing target (only a regular file/object, never a link target's type change)
   std::string backup_uri;        // when set and the target exists: keep the old bytes there first
@@ -63,6 +74,7 @@ struct WriteOptions {
   // read back from the temporary file after fsync) before the target is
   // replaced; an error aborts the write and leaves the target untouched.
   std::function<Status(std::string_view written)> verify;
+  WriteHooks hooks;              // local files only
 };
 
 struct ReadOptions {

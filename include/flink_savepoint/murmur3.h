@@ -6,14 +6,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "flink_savepoint/model.h"
-
 namespace fsp {
 
 // The 16 hash bytes: little-endian h1 then little-endian h2 (Guava's asBytes()).
 std::array<uint8_t, 16> murmur3_x64_128(std::string_view data, uint32_t seed = 0);
 
-// The OperatorID Flink derives from a user uid.
-OperatorId operator_id_from_uid(std::string_view uid);
+// The OperatorID Flink derives from a user uid (an OperatorId of model.h).
+std::array<uint8_t, 16> operator_id_from_uid(std::string_view uid);
 
 }  // namespace fsp

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/path_map.h"
 #include "flink_savepoint/result.h"
@@ -110,13 +111,8 @@ std::vector<CopyStep> copy_plan(const std::vector<PathChange>& changes);
 
 // --- Writing -------------------------------------------------------------------
 
-// Replaceable system calls, so that tests can simulate a full disk or a
-// failing rename. Unset members use the real call.
-struct WriteHooks {
-  std::function<ssize_t(int fd, const void* data, size_t n)> write;
-  std::function<int(int fd)> fsync;
-  std::function<int(const char* from, const char* to)> rename;
-};
+// Replaceable system calls of the local writer (file_system.h).
+using WriteHooks = io::WriteHooks;
 
 struct WriteOptions {
   // Before replacing `target`, keep the current file as `backup_path`
@@ -128,8 +124,9 @@ struct WriteOptions {
   WriteHooks hooks;
 };
 
-// Writes `bytes` (the encoding of `expected`) to a temporary file next to
-// `target`, fsyncs it, reads it back and decodes it, checks it against
+// Writes `bytes` (the encoding of `expected`) through the file-system seam
+// (io::write_file_atomic; locally: a temporary file next to `target`), fsyncs
+// it, reads it back and decodes it, checks it against
 // `expected` (bytes, header, every stream handle and directory string), then
 // renames it over `target` and fsyncs the directory. On any failure the
 // temporary file is removed and `target` is left as it was.

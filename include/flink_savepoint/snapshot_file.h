@@ -1,5 +1,6 @@
 // Opening a snapshot the way Flink resolves a savepoint pointer: a _metadata
-// file, the directory holding one, or "-" for standard input. The file is
+// file, the directory holding one, or "-" for standard input; paths, file:
+// URIs and the URIs of registered stores (file_system.h). Local files are
 // memory-mapped and the decoded Snapshot's views point into the mapping.
 #pragma once
 
@@ -14,29 +15,9 @@
 
 namespace fsp {
 
-// Read-only bytes of a file: mmap for regular files, read into memory for
-// pipes and FIFOs.
-class FileBytes {
- public:
-  static Result<std::shared_ptr<FileBytes>> open(const std::string& path);
-  static Result<std::shared_ptr<FileBytes>> read_stream(int fd, const std::string& name);
-  ~FileBytes();
-  FileBytes(const FileBytes&) = delete;
-  FileBytes& operator=(const FileBytes&) = delete;
-
-  std::string_view bytes() const { return {data_, size_}; }
-
- private:
-  FileBytes() = default;
-  const char* data_ = nullptr;
-  size_t size_ = 0;
-  bool mapped_ = false;
-  std::unique_ptr<char[]> owned_;  // bytes read from a pipe
-};
-
 struct SnapshotFile {
   std::string metadata_path;  // the _metadata file ("-" for stdin)
-  std::string directory;      // its directory: relative handles resolve against it ("" for stdin)
+  std::string directory;      // its directory (or URI prefix): relative handles resolve against it ("" for stdin)
   uint64_t file_size = 0;
   Snapshot snapshot;
 };

@@ -1,12 +1,12 @@
 // The restore rules of `check` (docs/check.md lists each with its source in Flink).
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "flink_savepoint/check.h"
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/summary.h"
@@ -817,10 +817,10 @@ std::optional<CheckReport> check_undecodable_header(const std::string& snapshot_
                                                     const CheckOptions& options) {
   auto p = resolve_metadata_path(snapshot_path);
   if (!p) return std::nullopt;
-  std::ifstream in(*p, std::ios::binary);
-  unsigned char h[8];
-  in.read(reinterpret_cast<char*>(h), 8);
-  if (in.gcount() != 8) return std::nullopt;
+  if (*p == "-") return std::nullopt;  // standard input was consumed by the failed decode
+  auto bytes = io::read_file(*p);
+  if (!bytes || (*bytes)->bytes().size() < 8) return std::nullopt;
+  const auto* h = reinterpret_cast<const unsigned char*>((*bytes)->bytes().data());
   uint32_t magic = (uint32_t(h[0]) << 24) | (uint32_t(h[1]) << 16) | (uint32_t(h[2]) << 8) | h[3];
   int32_t version = static_cast<int32_t>((uint32_t(h[4]) << 24) | (uint32_t(h[5]) << 16) | (uint32_t(h[6]) << 8) | h[7]);
   if (magic != static_cast<uint32_t>(kMetadataMagic) || version != 1) return std::nullopt;

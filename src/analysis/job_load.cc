@@ -2,12 +2,11 @@
 // Flink REST job details and a second snapshot. SQL plans: job_sql_plan.cc.
 #include <cctype>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <unordered_set>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
@@ -79,12 +78,15 @@ std::string lower(std::string s) {
 }
 
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::no_input("cannot open job description '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error::io("cannot read '" + path + "'");
-  return ss.str();
+  auto b = io::read_file(path);
+  if (!b) {
+    Error e = b.take_error();
+    if (e.kind == ErrorKind::kNoInput && e.message.rfind("cannot open ", 0) == 0)
+      return Error::no_input("cannot open job description '" + path + "'");
+    e.message = "cannot read '" + path + "': " + e.message;
+    return e;
+  }
+  return std::string((*b)->bytes());
 }
 
 std::optional<bool> ttl_value(const nlohmann::json& v) {
@@ -317,19 +319,24 @@ Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file) {
 }
 
 Result<NewJob> load_job(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (path != "-" && !fs::exists(path, ec)) return Error::no_input("job description '" + path + "' does not exist");
+  io::FileSystem* fsys = nullptr;
+  Result<io::FileInfo> info = Error::no_input("");
+  if (path != "-") {
+    auto f = io::file_system_for(path);
+    if (!f) return f.error();
+    fsys = *f;
+    info = fsys->stat(path);
+    if (!info) return Error::no_input("job description '" + path + "' does not exist");
+  }
   // A snapshot directory or a _metadata file?
   bool is_snapshot = false;
-  if (path != "-" && fs::is_directory(path, ec)) {
-    if (fs::exists(fs::path(path) / "_metadata", ec)) is_snapshot = true;
+  if (path != "-" && info->is_directory) {
+    if (fsys->stat(io::join_uri(path, "_metadata"))) is_snapshot = true;
     else return bad_job("'" + path + "' is a directory without _metadata: not a job description");
   } else if (path != "-") {
-    std::ifstream in(path, std::ios::binary);
-    unsigned char head[4] = {0, 0, 0, 0};
-    in.read(reinterpret_cast<char*>(head), 4);
-    if (in.gcount() == 4 && head[0] == 0x49 && head[1] == 0x60 && head[2] == 0x67 && head[3] == 0x2D) is_snapshot = true;
+    auto b = io::read_file(path);
+    std::string_view head = b ? (*b)->bytes().substr(0, 4) : std::string_view();
+    if (head == std::string_view("\x49\x60\x67\x2D", 4)) is_snapshot = true;
   }
   if (is_snapshot) {
     auto sf = open_snapshot(path);
@@ -343,12 +350,8 @@ Result<NewJob> load_job(const std::string& path) {
     return job;
   }
   std::string text;
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    text = ss.str();
-  } else {
-    auto t = read_text(path);
+  {
+    auto t = read_text(path);  // "-": standard input
     if (!t) return t.error();
     text = std::move(*t);
   }

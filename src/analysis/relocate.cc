@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/snapshot_file.h"
@@ -73,7 +74,6 @@ Str parent_of(Str p) {
   return slash == Str::npos ? Str() : p.substr(0, slash);
 }
 
-std::string errno_text(int e) { return std::strerror(e); }
 
 }  // namespace
 
@@ -278,29 +278,30 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
   for (const Expect* e : order) {
     const std::string& local = local_of.at(e->stored);
     ++rep.checked;
-    struct stat st {};
     MissingFile m;
     m.path = modified_utf8_to_utf8(e->stored);
     m.local_path = local;
     m.directory = e->directory && e->exact < 0 && e->min_end < 0;
     m.expected_size = e->exact >= 0 ? e->exact : e->min_end;
     m.where = e->loc.describe(s);
-    if (::stat(local.c_str(), &st) != 0) {
+    auto fsys = io::file_system_for(local);
+    Result<io::FileInfo> st = fsys ? (*fsys)->stat(local) : Result<io::FileInfo>(fsys.error());
+    if (!st) {
       rep.missing.push_back(std::move(m));
       continue;
     }
     if (m.directory) {
-      if (!S_ISDIR(st.st_mode)) {
-        m.actual_size = static_cast<int64_t>(st.st_size);
+      if (!st->is_directory) {
+        m.actual_size = static_cast<int64_t>(st->size);
         rep.missing.push_back(std::move(m));
       }
       continue;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!st->is_regular) {
       rep.missing.push_back(std::move(m));
       continue;
     }
-    int64_t size = static_cast<int64_t>(st.st_size);
+    int64_t size = static_cast<int64_t>(st->size);
     bool ok = e->exact >= 0 ? size == e->exact : size >= e->min_end;
     if (!ok) {
       m.actual_size = size;
@@ -434,12 +435,6 @@ Digest digest_handles(const Snapshot& s) {
   return d;
 }
 
-struct FdCloser {
-  int fd = -1;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
@@ -463,71 +458,14 @@ std::string compare_snapshots(const Snapshot& a, const Snapshot& b) {
 
 Status write_metadata_atomically(const std::string& target, const Snapshot& expected, std::string_view bytes,
                                  const WriteOptions& options) {
-  const fs::path tpath(target);
-  fs::path dir = tpath.parent_path();
-  if (dir.empty()) dir = ".";
-  const std::string name = tpath.filename().string();
-  if (name.empty() || name == "." || name == "..") return Error::usage("'" + target + "' is not a file name");
-
-  struct stat st {};
-  bool target_exists = ::lstat(target.c_str(), &st) == 0;
-  mode_t mode = target_exists ? (st.st_mode & 07777) : 0644;
-  if (target_exists && S_ISDIR(st.st_mode)) return Error::cant_create("'" + target + "' is a directory");
-  if (!options.backup_path.empty()) {
-    struct stat bst {};
-    if (::lstat(options.backup_path.c_str(), &bst) == 0)
-      return Error::cant_create("the backup '" + options.backup_path + "' already exists; move it away first");
-  } else if (target_exists && !options.overwrite) {
-    return Error::cant_create("'" + target + "' already exists");
-  }
-
-  std::string tmp = (dir / ("." + name + ".tmp-XXXXXX")).string();
-  std::vector<char> tmpl(tmp.begin(), tmp.end());
-  tmpl.push_back('\0');
-  FdCloser f;
-  f.fd = ::mkstemp(tmpl.data());
-  if (f.fd < 0) return Error::cant_create("cannot create a temporary file in '" + dir.string() + "': " + errno_text(errno));
-  tmp.assign(tmpl.data());
-  bool keep_tmp = false;
-  struct TmpRemover {
-    const std::string& path;
-    bool& keep;
-    ~TmpRemover() {
-      if (!keep) ::unlink(path.c_str());
-    }
-  } remover{tmp, keep_tmp};
-
-  auto wr = [&](int fd, const void* p, size_t n) -> ssize_t {
-    return options.hooks.write ? options.hooks.write(fd, p, n) : ::write(fd, p, n);
-  };
-  auto fsy = [&](int fd) -> int { return options.hooks.fsync ? options.hooks.fsync(fd) : ::fsync(fd); };
-  auto ren = [&](const char* a, const char* b) -> int {
-    return options.hooks.rename ? options.hooks.rename(a, b) : ::rename(a, b);
-  };
-
-  ::fchmod(f.fd, mode);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    size_t chunk = std::min<size_t>(bytes.size() - done, size_t{1} << 24);
-    ssize_t n = wr(f.fd, bytes.data() + done, chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::io("writing '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
-    }
-    if (n == 0) return Error::io("writing '" + tmp + "' made no progress; '" + target + "' is unchanged");
-    done += static_cast<size_t>(n);
-  }
-  if (fsy(f.fd) != 0) return Error::io("fsync of '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
-  int fd = f.fd;
-  f.fd = -1;
-  if (::close(fd) != 0) return Error::io("closing '" + tmp + "' failed: " + errno_text(errno) + "; '" + target + "' is unchanged");
-
-  // Read back what is on disk and check it.
-  {
-    auto back = FileBytes::open(tmp);
-    if (!back) return Error::io("cannot read back '" + tmp + "': " + back.error().to_string());
-    std::string_view got = (*back)->bytes();
-    if (got != bytes) return Error::io("the file read back from '" + tmp + "' differs from what was written; '" + target + "' is unchanged");
+  io::WriteOptions wo;
+  wo.overwrite = options.overwrite;
+  wo.backup_uri = options.backup_path;
+  wo.hooks = options.hooks;
+  // Called with the bytes read back from the temporary file after fsync.
+  wo.verify = [&](std::string_view got) -> Status {
+    if (got != bytes)
+      return Error::io("the file read back differs from what was written; '" + target + "' is unchanged");
     auto dec = decode_metadata(got);
     if (!dec) {
       return Error{ErrorKind::kSoftware, "the written file does not decode: " + dec.error().to_string() + "; '" + target + "' is unchanged", {}, {}, {}};
@@ -535,52 +473,9 @@ Status write_metadata_atomically(const std::string& target, const Snapshot& expe
     std::string diff = compare_snapshots(expected, *dec);
     if (!diff.empty())
       return Error{ErrorKind::kSoftware, "the written file decodes to another snapshot (" + diff + "); '" + target + "' is unchanged", {}, {}, {}};
-  }
-
-  bool made_backup = false;
-  if (!options.backup_path.empty() && target_exists) {
-    if (::link(target.c_str(), options.backup_path.c_str()) == 0) {
-      made_backup = true;
-    } else if (errno == EEXIST) {
-      return Error::cant_create("the backup '" + options.backup_path + "' already exists; move it away first");
-    } else {
-      // No hard links here: copy the original.
-      auto orig = FileBytes::open(target);
-      if (!orig) return Error::io("cannot read '" + target + "' to back it up: " + orig.error().to_string());
-      FdCloser b;
-      b.fd = ::open(options.backup_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-      if (b.fd < 0) return Error::cant_create("cannot create the backup '" + options.backup_path + "': " + errno_text(errno));
-      made_backup = true;
-      std::string_view ob = (*orig)->bytes();
-      size_t off = 0;
-      bool failed = false;
-      while (off < ob.size()) {
-        ssize_t n = wr(b.fd, ob.data() + off, ob.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { failed = true; break; }
-        off += static_cast<size_t>(n);
-      }
-      if (failed || fsy(b.fd) != 0) {
-        int e = errno;
-        ::unlink(options.backup_path.c_str());
-        return Error::io("writing the backup '" + options.backup_path + "' failed: " + errno_text(e) + "; '" + target + "' is unchanged");
-      }
-    }
-  }
-
-  if (ren(tmp.c_str(), target.c_str()) != 0) {
-    int e = errno;
-    if (made_backup) ::unlink(options.backup_path.c_str());
-    return Error::io("renaming '" + tmp + "' to '" + target + "' failed: " + errno_text(e) + "; '" + target + "' is unchanged");
-  }
-  keep_tmp = true;  // it is the target now
-  // Make the rename durable (best effort: some file systems refuse fsync on directories).
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)fsy(dfd);
-    ::close(dfd);
-  }
-  return {};
+    return {};
+  };
+  return io::write_file_atomic(target, bytes, wo);
 }
 
 }  // namespace fsp

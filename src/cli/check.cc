@@ -1,10 +1,10 @@
 // flink-savepoint check SNAPSHOT --job NEW_JOB: would Flink restore this
 // snapshot into the new job? Rules and exit codes: docs/check.md.
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/check.h"
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/path_map.h"
@@ -29,11 +29,14 @@ int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
   if (ctx.json) std::cout << report_to_json(r).dump(2) << "\n";
   else std::cout << report_to_text(r);
   if (!o.junit.empty()) {
-    std::ofstream out(o.junit, std::ios::binary | std::ios::trunc);
-    if (!out) return report(ctx, Error::cant_create("cannot create JUnit report '" + o.junit + "'"));
-    out << report_to_junit(r, o.strict);
-    out.close();
-    if (!out) return report(ctx, Error::io("cannot write JUnit report '" + o.junit + "'"));
+    io::WriteOptions wo;
+    wo.overwrite = true;  // a report file is regenerated on every run
+    Status w = io::write_file_atomic(o.junit, report_to_junit(r, o.strict), wo);
+    if (!w) {
+      Error e = w.take_error();
+      e.message = "cannot write JUnit report '" + o.junit + "': " + e.message;
+      return report(ctx, e);
+    }
   }
   if (r.count(Severity::kError) > 0) return 1;
   if (o.strict && r.count(Severity::kWarning) > 0) return 1;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/relocate.h"
@@ -55,9 +56,17 @@ nlohmann::json change_json(const Snapshot& s, const PathChange& c) {
 
 // Same directory as the input's _metadata (by inode), so that --output does not write over the input.
 bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
-  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  auto fa = io::file_system_for(a), fb = io::file_system_for(b);
+  if (!fa || !fb || *fa != *fb) return false;
+  auto sa = (*fa)->stat(a), sb = (*fb)->stat(b);
+  if (!sa || !sb) return false;
+  if (sa->inode == 0 && sb->inode == 0) return sa->uri == sb->uri;  // stores: same key
+  return sa->device == sb->device && sa->inode == sb->inode;
+}
+
+bool exists(const std::string& uri) {
+  auto f = io::file_system_for(uri);
+  return f && (*f)->stat(uri).ok();
 }
 
 int run(Context& ctx, const RelocateCliOptions& o) {
@@ -86,21 +95,21 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     if (from_stdin) return report(ctx, Error::usage("--in-place cannot rewrite standard input; use --output"));
     target = sf->metadata_path;
     backup = target + ".bak";
-    struct stat st {};
-    if (::lstat(backup.c_str(), &st) == 0)
+    if (exists(backup))
       return report(ctx, Error::cant_create("the backup '" + backup + "' already exists; move it away first (--in-place keeps the original there)"));
   } else if (!o.output.empty()) {
     target = o.output;
-    std::error_code ec;
-    if (fs::is_directory(target, ec)) target = (fs::path(target) / "_metadata").string();
+    if (auto f = io::file_system_for(target)) {
+      auto st = (*f)->stat(target);
+      if (st && st->is_directory) target = io::join_uri(target, "_metadata");
+    }
     if (!from_stdin && same_file(target, sf->metadata_path))
       return report(ctx, Error::usage("--output '" + o.output + "' is the input file; use --in-place to rewrite it (keeping _metadata.bak)"));
-    struct stat st {};
-    if (::lstat(target.c_str(), &st) == 0 && !o.force)
+    if (exists(target) && !o.force)
       return report(ctx, Error::cant_create("'" + target + "' already exists; add --force to replace it"));
   }
   // The directory the (new) _metadata lives in: relative handles resolve against it.
-  std::string result_dir = writes ? fs::path(target).parent_path().string() : sf->directory;
+  std::string result_dir = writes ? io::parent_uri(target) : sf->directory;
   if (writes && result_dir.empty()) result_dir = ".";
 
   RelocateOptions ro;

@@ -60,6 +60,6 @@ std::array<uint8_t, 16> murmur3_x64_128(std::string_view data, uint32_t seed) {
   return out;
 }
 
-OperatorId operator_id_from_uid(std::string_view uid) { return murmur3_x64_128(uid, 0); }
+std::array<uint8_t, 16> operator_id_from_uid(std::string_view uid) { return murmur3_x64_128(uid, 0); }
 
 }  // namespace fsp

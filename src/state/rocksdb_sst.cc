@@ -1,8 +1,7 @@
 // RocksDB SST table properties through librocksdb (rocksdb_sst.h).
 #include "flink_savepoint/rocksdb_sst.h"
 
-#include <filesystem>
-#include <system_error>
+#include "flink_savepoint/file_system.h"
 
 #if FSP_HAVE_ROCKSDB
 #include <exception>
@@ -69,10 +68,24 @@ Result<SstProperties> read_with(rocksdb::Env* env, const std::string& path, cons
 }  // namespace
 
 Result<SstProperties> read_file(const std::string& path) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Error::no_input("SST file " + path + " not found: " + ec.message());
-  return read_with(rocksdb::Env::Default(), path, path, size);
+  // librocksdb opens local paths itself; anything else is read through the
+  // file-system seam and staged in memory.
+  auto fs = io::file_system_for(path);
+  if (!fs) return fs.take_error();
+  auto info = (*fs)->stat(path);
+  if (!info) {
+    const std::string& m = info.error().message;
+    auto colon = m.rfind(": ");
+    return Error::no_input("SST file " + path + " not found: " + (colon == std::string::npos ? m : m.substr(colon + 2)));
+  }
+  if (!info->is_regular)
+    return Error::no_input("SST file " + path + " is " + (info->is_directory ? "a directory" : "not a regular file"));
+  std::string scheme = io::uri_scheme(path);
+  if (scheme.empty() || scheme == "file")
+    return read_with(rocksdb::Env::Default(), io::normalize_local(path), path, info->size);
+  auto bytes = io::read_file(path);
+  if (!bytes) return bytes.take_error();
+  return read_bytes((*bytes)->bytes(), path);
 }
 
 Result<SstProperties> read_bytes(std::string_view bytes, const std::string& name) {
