@@ -521,7 +521,7 @@ Result<FileSystem*> file_system_for(std::string_view uri) {
   if (it != r.by_scheme.end()) return it->second.get();
   Error e = Error::usage("unsupported: " + scheme + ":// URIs cannot be read directly ('" + std::string(uri) + "')");
   e.hint = "stream the file through standard input, e.g. hdfs dfs -cat " + std::string(uri) +
-           (uri.size() >= 9 && uri.substr(uri.size() - 9) == "/_metadata" ? "" : "/_metadata") +
+           (uri.ends_with("/_metadata") ? "" : "/_metadata") +
            " | flink-savepoint inspect -; or map the prefix to a local copy with --path-map";
   return e;
 }
