@@ -39,5 +39,6 @@ void add_uid_hash_command(CLI::App& app, Context& ctx);
 void add_relocate_command(CLI::App& app, Context& ctx);  // src/cli/relocate.cc
 void add_check_command(CLI::App& app, Context& ctx);     // src/cli/check.cc
 void add_lint_command(CLI::App& app, Context& ctx);      // src/cli/lint.cc
+void add_migrate_command(CLI::App& app, Context& ctx);   // src/cli/migrate.cc
 
 }  // namespace fsp::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   fsp::cli::add_check_command(app, ctx);
   fsp::cli::add_relocate_command(app, ctx);
   fsp::cli::add_lint_command(app, ctx);
+  fsp::cli::add_migrate_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
