@@ -386,7 +386,7 @@ class Planner {
       h.code = handle_code;
       h.range = range;
       h.offsets.raw = s_.store(be_longs(written->offsets));
-      std::string name = new_file_name(op, i);
+      std::string name = new_file_name(op, i, new_max);
       if (all_inline) {
         h.delegate.code = code::kByteStream;
         h.delegate.path = s_.store(name);
@@ -412,8 +412,8 @@ class Planner {
     return {};
   }
 
-  std::string new_file_name(const OperatorState& op, int32_t subtask) {
-    std::string base = "migrated-" + op.id_hex() + "-maxp" + std::to_string(op.max_parallelism) + "-" +
+  std::string new_file_name(const OperatorState& op, int32_t subtask, int32_t max_parallelism) {
+    std::string base = "migrated-" + op.id_hex() + "-maxp" + std::to_string(max_parallelism) + "-" +
                        std::to_string(subtask);
     std::string name = base;
     for (int k = 1; new_names_.count(name) || fs::exists(fs::path(file_.directory) / name); ++k)
