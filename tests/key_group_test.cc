@@ -150,3 +150,55 @@ TEST(KeyGroups, EveryRealCanonicalKeyIsInTheGroupFlinkStoredItUnder) {
 
 }  // namespace
 }  // namespace fsp
+
+namespace fsp {
+namespace {
+
+TEST(KeyGroups, UnsupportedKeySerializersAreRefusedByClass) {
+  state::SerializerNode pojo;
+  pojo.class_name = "org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot";
+  pojo.kind = "pojo";
+  pojo.detail = "com.example.Key";
+  auto h = JavaKeyHasher::for_key_serializer(pojo);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(h.error().message.find("PojoSerializerSnapshot"), std::string::npos) << h.error().message;
+  state::SerializerNode user;
+  user.class_name = "com.example.LongSerializer$LongSerializerSnapshot";  // not Flink's, whatever its name
+  user.kind = "simple";
+  EXPECT_FALSE(JavaKeyHasher::for_key_serializer(user));
+  // A tuple with one unsupported field is refused as a whole, naming the field's class.
+  state::SerializerNode tuple;
+  tuple.class_name = "org.apache.flink.api.java.typeutils.runtime.TupleSerializerSnapshot";
+  tuple.kind = "composite";
+  state::SerializerNode lng;
+  lng.class_name = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
+  lng.kind = "simple";
+  tuple.children = {lng, pojo};
+  auto t = JavaKeyHasher::for_key_serializer(tuple);
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("PojoSerializerSnapshot"), std::string::npos);
+  tuple.children = {lng, lng};
+  auto ok = JavaKeyHasher::for_key_serializer(tuple);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->type(), "Tuple2<Long, Long>");
+  // Tuple2<Long, Long>(1, 2).hashCode() = 31 * 1 + 2; String "ab" = 31 * 'a' + 'b'.
+  std::string bytes("\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x02", 16);
+  ByteReader r(bytes);
+  EXPECT_EQ(ok->hash(r), 33);
+  state::SerializerNode str;
+  str.class_name = "org.apache.flink.api.common.typeutils.base.StringSerializer$StringSerializerSnapshot";
+  str.kind = "simple";
+  auto s = JavaKeyHasher::for_key_serializer(str);
+  ASSERT_TRUE(s);
+  std::string sb("\x03" "ab", 3);
+  ByteReader rs(sb);
+  EXPECT_EQ(s->hash(rs), 31 * 'a' + 'b');
+  // A char above 0x7F: varint 0xE9 0x01 = U+00E9.
+  std::string se("\x02\xE9\x01", 3);
+  ByteReader re(se);
+  EXPECT_EQ(s->hash(re), 0xE9);
+}
+
+}  // namespace
+}  // namespace fsp
