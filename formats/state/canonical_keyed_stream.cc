@@ -80,8 +80,15 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
     std::string_view region = bytes.substr(static_cast<size_t>(o), static_cast<size_t>(e - o));
     uint64_t base = static_cast<uint64_t>(o);
     if (out.compressed) {
-      auto d = decode_snappy_framed(region, true, SIZE_MAX, base);
+      // Snappy expands at most ~21x on real data (runs of one byte): a region
+      // that claims more is hostile, and memory stays bounded by the input.
+      const size_t cap = region.size() * 32 + 2 * kChunk;
+      auto d = decode_snappy_framed(region, true, cap, base);
       if (!d) return d.take_error();
+      if (d->consumed < region.size())
+        return fail("key group " + std::to_string(kg) + " decompresses to more than " + std::to_string(cap) +
+                        " bytes (32 times its " + std::to_string(region.size()) + " compressed bytes)",
+                    base);
       out.owned.push_back(std::move(d->data));
       region = out.owned.back();
       base = 0;

@@ -113,7 +113,7 @@ int run(Context& ctx, const MigrateCliOptions& o) {
   Table t({"action", "operator", "id", "new id", "max parallelism", "keyed entries", "timers", "key groups"},
           {false, false, false, false, false, true, true, true});
   for (auto& c : plan->changes) {
-    std::string op = !c.old_uid.empty() ? c.old_uid : c.name;
+    std::string op = !c.old_uid.empty() ? c.old_uid : !c.name.empty() ? c.name : "-";
     if (c.action == "rename") op += " -> " + c.new_uid;
     std::string maxp = c.action == "max-parallelism"
                            ? std::to_string(c.old_max_parallelism) + " -> " + std::to_string(c.new_max_parallelism)
