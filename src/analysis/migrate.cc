@@ -15,6 +15,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/keyed_state_stream.h"
 #include "flink_savepoint/metadata.h"
@@ -455,28 +456,9 @@ class Planner {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-Status write_all(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Error::cant_create("cannot create '" + path + "': " + errno_text(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      return Error::io("writing '" + path + "' failed: " + errno_text(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    return Error::io("fsync of '" + path + "' failed: " + errno_text(e));
-  }
-  if (::close(fd) != 0) return Error::io("closing '" + path + "' failed: " + errno_text(errno));
-  return {};
-}
+// A new state file: written to a temporary file, fsynced, then renamed into
+// place by the file-system seam's local writer.
+Status write_all(const std::string& path, std::string_view bytes) { return io::write_file_atomic(path, bytes); }
 
 Status fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -622,7 +604,7 @@ Status write_migration(const SnapshotFile& file, const MigratePlan& plan, const 
     fs::path dst = fs::path(staging) / rel;
     if (rel.has_parent_path()) fs::create_directories(dst.parent_path(), ec);
     if (f.copied) {
-      auto src = FileBytes::open((fs::path(file.directory) / rel).string());
+      auto src = io::read_file((fs::path(file.directory) / rel).string());
       if (!src) return Error::no_input("state file '" + f.name + "' of the source: " + src.error().message);
       auto st = write_all(dst.string(), src.value()->bytes());
       if (!st) return st;
