@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,14 @@ struct CheckOptions {
   std::optional<bool> allow_non_restored_state;
   std::string target_flink;   // "X.Y"
   std::string state_backend;  // hashmap | rocksdb | forst
+  std::string claim_mode;     // claim | no_claim | legacy ("" = the job's, else Flink's default NO_CLAIM)
+  // Rules to leave out: "RULE" (everywhere) or "RULE:OPERATOR" (uid or 32-hex id).
+  std::vector<std::string> ignore;
   // Read the state files to learn state schemas (serializer, TTL, kind rules).
   bool read_states = true;
   StateReadOptions state_options{.path_map = {}, .statistics = false, .progress = {}};
+  // States already read from this snapshot (read_states): used instead of reading them again.
+  std::shared_ptr<const std::vector<OperatorStates>> states;
 };
 
 // How one snapshot operator was matched.
@@ -45,7 +51,20 @@ struct OperatorMatch {
   size_t snapshot_index = 0;
   int job_index = -1;       // index into NewJob::operators, -1 = unmatched
   bool by_user_defined_id = false;
+  std::string operator_id;  // the snapshot operator's id (hex)
+  std::string uid, name;    // where known (v5+ metadata, or the matched job operator)
 };
+
+// A rule that could have failed but could not be evaluated (state files
+// missing or not understood, a serializer the rules cannot judge, chained
+// operators a REST input cannot show). Any of these makes the verdict "unknown".
+struct Unevaluated {
+  std::string rule;         // rule id, or several joined with ", "
+  std::string operator_id;  // 32 hex ("" = job-wide)
+  std::string reason;
+};
+
+enum class Verdict { kCompatible = 0, kIncompatible = 1, kUnknown = 2 };
 
 struct CheckReport {
   std::string snapshot_path;
@@ -57,16 +76,30 @@ struct CheckReport {
   int32_t metadata_version = 0;
   std::string target_flink;
   std::string state_backend;
+  std::string claim_mode;
   bool allow_non_restored_state = false;
   bool states_read = false;     // snapshot state schemas were available
   std::vector<OperatorMatch> matches;
   std::vector<Finding> findings;
+  bool states_skipped = false;  // --no-states: the state rules were opted out of
+  bool state_dropped = false;   // --allowNonRestoredState drops some snapshot state
+  std::vector<Unevaluated> unevaluated;
   std::vector<std::string> notes;
 
   int count(Severity s) const;
-  bool compatible() const { return count(Severity::kError) == 0; }
-  const char* verdict() const { return compatible() ? "compatible" : "incompatible"; }
+  // incompatible: an error; unknown: no error, but a rule that could fail was not evaluated.
+  Verdict verdict_kind() const;
+  bool compatible() const { return verdict_kind() == Verdict::kCompatible; }
+  bool has_errors() const { return count(Severity::kError) > 0; }
+  const char* verdict() const;  // "compatible" | "incompatible" | "unknown"
+  // "compatible", "compatible with state dropped", "incompatible", "unknown", plus "(--no-states: ...)".
+  std::string verdict_line() const;
+  // 0 compatible, 1 incompatible (or warnings with strict), 2 unknown.
+  int exit_code(bool strict) const;
 };
+
+// Every rule id check can report (docs/check.md), in documentation order.
+const std::vector<std::string>& check_rule_ids();
 
 // Runs every rule. With options.read_states the snapshot's state files are
 // read (read_states) for the schema and serializer rules.
@@ -81,7 +114,8 @@ std::optional<CheckReport> check_undecodable_header(const std::string& snapshot_
 // Output.
 nlohmann::json report_to_json(const CheckReport& r);
 std::string report_to_text(const CheckReport& r);    // grouped by operator
-// JUnit XML: one test case per operator with findings, one job-wide. Errors fail; warnings fail too with `strict`.
+// JUnit XML: one test case per snapshot operator and per job-wide rule group (a stable set from run to run).
+// Errors fail; warnings fail too with `strict`; unevaluated rules are reported as skipped.
 std::string report_to_junit(const CheckReport& r, bool strict = false);
 
 }  // namespace fsp

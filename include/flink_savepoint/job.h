@@ -32,6 +32,13 @@ struct JobState {
   std::optional<bool> ttl;       // unset = not given
 };
 
+// SQL plans: one entry of a node's "state" array (FLIP-292) with its TTL.
+struct SqlStateTtl {
+  int index = 0;
+  std::string name;     // the plan's label ("groupAggregateState", "leftState"), not the backend's state name
+  int64_t ttl_ms = 0;   // 0 = no TTL
+};
+
 struct JobOperator {
   // Identity. Flink matches snapshot state against both the generated id and
   // the user-defined id of every operator (OperatorIDPair).
@@ -52,6 +59,10 @@ struct JobOperator {
   std::string group;                      // plan node it belongs to ("" = itself)
   bool chain_head_only = false;           // REST: the id is a JobVertexID; chained operators are invisible
   bool declares_state = false;            // SQL plans: the node lists "state" entries (its state names are plan labels)
+  // SQL plans, main transformation of a stateful node: the state TTL the node
+  // will run with, per "state" entry, else from table.exec.state.ttl in its
+  // configuration (one entry with index -1). Empty = not given.
+  std::vector<SqlStateTtl> sql_state_ttl;
 
   std::optional<std::vector<JobState>> states;  // unset = unknown
 
@@ -68,6 +79,7 @@ struct NewJob {
   std::string flink_version;        // target Flink version "X.Y" ("" = unknown)
   std::string state_backend;        // hashmap | rocksdb | forst ("" = unknown)
   std::optional<bool> allow_non_restored_state;
+  std::string claim_mode;           // claim | no_claim | legacy ("" = not given)
   int32_t max_parallelism = 0;      // job-wide, set explicitly (pipeline.max-parallelism); 0 = not set
   int32_t parallelism = 0;          // job default parallelism; 0 = unknown
   std::vector<JobOperator> operators;
@@ -75,7 +87,27 @@ struct NewJob {
   std::vector<std::string> notes;   // what this input cannot tell
   std::shared_ptr<SnapshotFile> snapshot;  // kind == "snapshot"
   std::string plan_flink_version;   // SQL plan "flinkVersion"
+  // Manifest "ignore": rule ids ("RULE", "RULE:UID_OR_ID"); operators' own lists are qualified with their uid or id.
+  std::vector<std::string> ignore;
+  int schema_version = 1;           // manifest "schema_version"
 };
+
+// The job manifest format version this build reads (manifest "schema_version").
+inline constexpr int kJobManifestSchemaVersion = 1;
+
+// Strict validation of a job manifest: unknown keys (with "did you mean"),
+// wrong types and out-of-range values are usage errors (exit 64) naming the
+// JSON path ("operators[2].paralelism").
+Status validate_job_manifest(const nlohmann::json& j);
+struct OperatorStates;
+// The manifest of the job that wrote FILE (`inspect --emit-manifest`): uid
+// (v5+, when its hash is the id) or uid_hash, name, parallelism, max
+// parallelism, and with STATES the states of fully read operators (name, kind,
+// serializers, TTL; timers left out).
+nlohmann::json emit_job_manifest(const SnapshotFile& file, const std::vector<OperatorStates>* states);
+
+// "RULE" or "RULE:OPERATOR" with a known rule id.
+Status validate_ignore_spec(const std::string& spec);
 
 // Reads PATH and detects its kind. Errors: kNoInput (missing), kUsage (not a
 // job description we understand), kData (a snapshot that does not decode).
@@ -95,6 +127,10 @@ std::vector<std::string> sql_transformation_names(std::string_view node_type);
 // The planner's uid for a transformation: FORMAT with <id>, <type>, <version>, <transformation> replaced.
 std::string sql_transformation_uid(std::string_view format, int node_id, std::string_view type_with_version,
                                    std::string_view transformation);
+
+// Flink durations ("1 s", "0 ms", "4 d", "10 min", "500"): milliseconds, or
+// nullopt when malformed.
+std::optional<int64_t> parse_flink_duration_ms(std::string_view text);
 
 // Parses "X.Y" or "X.Y.Z" into (major, minor); false if malformed.
 bool parse_flink_version(std::string_view v, int& major, int& minor);

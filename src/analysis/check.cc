@@ -10,6 +10,7 @@
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/summary.h"
+#include "flink_savepoint/walk.h"
 
 namespace fsp {
 
@@ -25,6 +26,48 @@ int CheckReport::count(Severity s) const {
   int n = 0;
   for (const auto& f : findings) n += f.severity == s;
   return n;
+}
+
+const std::vector<std::string>& check_rule_ids() {
+  static const std::vector<std::string> kIds = {
+      "unmatched-state", "skipped-empty-state", "unverifiable-chained-state", "duplicate-operator-id", "missing-uid",
+      "new-operator-without-state", "max-parallelism-mismatch", "max-parallelism-adopted",
+      "parallelism-above-max-parallelism", "backend-switch", "unaligned-topology-change", "unaligned-rescale",
+      "unaligned-version-upgrade", "claim-mode", "flink-downgrade", "metadata-version-unreadable", "pre-1.8-snapshot",
+      "legacy-serializer-snapshot", "scala-serializer", "kryo-serializer", "major-version-step",
+      "checkpoint-version-upgrade", "state-kind-changed", "key-serializer-changed", "value-serializer-changed",
+      "ttl-changed", "new-state", "state-not-registered"};
+  return kIds;
+}
+
+Verdict CheckReport::verdict_kind() const {
+  if (count(Severity::kError) > 0) return Verdict::kIncompatible;
+  if (!unevaluated.empty()) return Verdict::kUnknown;
+  return Verdict::kCompatible;
+}
+
+const char* CheckReport::verdict() const {
+  switch (verdict_kind()) {
+    case Verdict::kIncompatible: return "incompatible";
+    case Verdict::kUnknown: return "unknown";
+    default: return "compatible";
+  }
+}
+
+std::string CheckReport::verdict_line() const {
+  std::string v = verdict();
+  if (verdict_kind() == Verdict::kCompatible && state_dropped) v += " with state dropped";
+  if (states_skipped)
+    v += " (--no-states: state files not read, so the serializer, TTL, state kind and pre-1.8 rules were not evaluated)";
+  return v;
+}
+
+int CheckReport::exit_code(bool strict) const {
+  switch (verdict_kind()) {
+    case Verdict::kIncompatible: return 1;
+    case Verdict::kUnknown: return strict && count(Severity::kWarning) > 0 ? 1 : 2;
+    default: return strict && count(Severity::kWarning) > 0 ? 1 : 0;
+  }
 }
 
 namespace {
@@ -153,11 +196,15 @@ class Checker {
     new_operator_rules();
     backend_rules();
     unaligned_rules();
+    claim_rules();
     version_rules();
     serializer_version_rules();
+    sql_ttl_rules();
+    unevaluated_rules();
     for (const auto& n : job_.notes) r_.notes.push_back(n);
     std::stable_sort(r_.findings.begin(), r_.findings.end(),
                      [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+    apply_ignores();
     return std::move(r_);
   }
 
@@ -176,6 +223,7 @@ class Checker {
   std::vector<int> match_of_;         // snapshot op -> job op (-1)
   std::vector<bool> job_matched_;     // job op matched by any snapshot op
   std::vector<bool> job_matched_state_;  // ... by a snapshot op with state
+  std::string states_error_;             // read_states failed as a whole
 
   void settings() {
     r_.snapshot_path = sf_.directory.empty() ? sf_.metadata_path : sf_.directory;
@@ -189,6 +237,7 @@ class Checker {
     }
     backend_ = lower(!opt_.state_backend.empty() ? opt_.state_backend : job_.state_backend);
     r_.state_backend = backend_;
+    r_.claim_mode = lower(!opt_.claim_mode.empty() ? opt_.claim_mode : job_.claim_mode);
     anrs_ = opt_.allow_non_restored_state.value_or(job_.allow_non_restored_state.value_or(false));
     r_.allow_non_restored_state = anrs_;
     if (!target_.known())
@@ -235,13 +284,24 @@ class Checker {
     // Heap and RocksDB-full files share a handle type before 1.16: only
     // walking the data tells them apart (the reader labels each state).
     if (sum_.backend.find("heap-or-rocksdb-full") != std::string::npos && !backend_.empty()) ro.statistics = true;
+    if (opt_.states && !ro.statistics) {
+      states_ = *opt_.states;
+      r_.states_read = true;
+      finish_states();
+      return;
+    }
     auto st = read_states(sf_, ro);
     if (!st) {
+      states_error_ = st.error().message;
       r_.notes.push_back("state files not read (" + st.error().message + "): serializer and schema rules skipped");
       return;
     }
     states_ = std::move(*st);
     r_.states_read = true;
+    finish_states();
+  }
+
+  void finish_states() {
     int unreadable = 0;
     for (const auto& o : states_) {
       states_by_op_[o.operator_index] = &o;
@@ -289,6 +349,9 @@ class Checker {
       const auto& op = s_.operators[i];
       OperatorMatch m;
       m.snapshot_index = i;
+      m.operator_id = op.id_hex();
+      m.uid = modified_utf8_to_utf8(op.uid);
+      m.name = modified_utf8_to_utf8(op.name);
       auto it = by_id.find(op.id);
       if (it != by_id.end()) {
         // Flink looks up the user-defined id first.
@@ -296,6 +359,8 @@ class Checker {
         for (auto& p : it->second)
           if (p.second) best = p;
         m.job_index = best.first;
+        if (m.uid.empty()) m.uid = job_.operators[best.first].uid;
+        if (m.name.empty()) m.name = job_.operators[best.first].name;
         m.by_user_defined_id = best.second;
         match_of_[i] = best.first;
         job_matched_[best.first] = true;
@@ -356,6 +421,10 @@ class Checker {
     }
     std::string what = "state " + state_names(i) + " (" + human(op.size()) + ")";
     if (!job_.complete) {
+      r_.unevaluated.push_back({"unmatched-state", op.id_hex(),
+                                "its state matches no vertex of the " + job_.kind +
+                                    " input, which shows chain heads only: chained (restored) or removed (" +
+                                    (anrs_ ? "dropped" : "the restore fails") + ") cannot be told"});
       add(Severity::kWarning, "unverifiable-chained-state", &op, nullptr,
           "snapshot operator " + op_label(op, -1) + " holds " + what + " and matches no vertex of the new job. " +
               job_.kind + " input shows only chain heads: if it is chained behind one, it is restored; if it was removed, " +
@@ -366,18 +435,24 @@ class Checker {
       return;
     }
     if (anrs_) {
+      r_.state_dropped = true;
       add(Severity::kWarning, "unmatched-state", &op, nullptr,
           "snapshot operator " + op_label(op, -1) + " matches no operator of the new job: with --allowNonRestoredState its " +
               what + " is dropped",
           "",
-          "if this state is still needed, give the operator that should own it the old uid (or setUidHash(\"" + op.id_hex() +
-              "\"))");
+          sql() ? "if this state is still needed, keep the old compiled plan's node ids for the node that owns it (or "
+                  "restore with the old compiled plan) and the same table.exec.uid.format"
+                : "if this state is still needed, give the operator that should own it the old uid (or setUidHash(\"" +
+                      op.id_hex() + "\"))");
     } else {
       add(Severity::kError, "unmatched-state", &op, nullptr,
           "snapshot operator " + op_label(op, -1) + " holds " + what + " but no operator of the new job has its id",
           flink,
-          "give the operator that should own this state the old uid (or setUidHash(\"" + op.id_hex() +
-              "\")); or, to drop the state, restore with --allowNonRestoredState");
+          sql() ? "restore with the old compiled plan (EXECUTE PLAN), or keep the node ids of the node that owns this "
+                  "state and the same table.exec.uid.format (a re-compiled query renumbers its nodes); or, to drop this "
+                  "node's state, restore with --allowNonRestoredState"
+                : "give the operator that should own this state the old uid (or setUidHash(\"" + op.id_hex() +
+                      "\")); or, to drop the state, restore with --allowNonRestoredState");
     }
   }
 
@@ -527,7 +602,9 @@ class Checker {
     for (size_t j = 0; j < job_.operators.size(); ++j) {
       const auto& jo = job_.operators[j];
       if (job_.kind == "manifest" && jo.uid.empty() && !jo.uid_hash) {
-        add(Severity::kWarning, "missing-uid", nullptr, &jo,
+        // Without state the id only matters once the operator gets some: info.
+        const bool stateful = job_matched_state_[j] || (jo.states && !jo.states->empty());
+        add(stateful ? Severity::kWarning : Severity::kInfo, "missing-uid", nullptr, &jo,
             jo.origin + (jo.name.empty() ? "" : " (\"" + jo.name + "\")") +
                 " has no uid: " + (jo.operator_id ? "its auto-generated id " + hex(*jo.operator_id) : std::string("its id")) +
                 " depends on the job's topology and changes with it",
@@ -601,6 +678,9 @@ class Checker {
       return;
     }
     if (sb == "heap-or-rocksdb-full") {
+      r_.unevaluated.push_back({"backend-switch", "",
+                                "the keyed state handles fit both the heap and RocksDB's full format and the state files "
+                                "could not tell which"});
       add(Severity::kWarning, "backend-switch", nullptr, nullptr,
           "the " + kind + "'s keyed state handles (KeyGroupsStateHandle, before 1.16) fit both the heap and RocksDB's full "
           "format; the state files could not tell which: a native savepoint or checkpoint cannot switch backend",
@@ -643,6 +723,263 @@ class Checker {
         flink,
         "restore with state_backend " + sb + ", then take a canonical savepoint (flink stop --type canonical) and restore "
         "that with " + backend_);
+  }
+
+
+  bool sql() const { return job_.kind == "sql-plan"; }
+
+  static bool internal_state(const StateInfo& st) {
+    return st.kind == "timers" || st.name.rfind("_timer_state/", 0) == 0;
+  }
+
+  // A problem of the state reader that says the handle was written before Flink 1.8.
+  static bool pre_18_problem(const std::string& p) {
+    return p.find("written by Flink before 1.8") != std::string::npos ||
+           p.find("operator backend serialization proxy version") != std::string::npos ||
+           p.find("pre-1.8 TypeSerializerConfigSnapshot") != std::string::npos;
+  }
+
+  bool has_finding(const std::string& rule, const std::string& op_id) const {
+    for (const auto& f : r_.findings)
+      if (f.rule == rule && f.operator_id == op_id) return true;
+    return false;
+  }
+
+  // The rules that read the snapshot's state schemas and could fail for this
+  // matched operator with the given target.
+  std::vector<std::string> state_rules_for(const JobOperator& jo) const {
+    std::vector<std::string> rules;
+    if (jo.states && !jo.states->empty())
+      for (const char* r : {"state-kind-changed", "key-serializer-changed", "value-serializer-changed", "ttl-changed"})
+        rules.push_back(r);
+    else if (!jo.sql_state_ttl.empty())
+      rules.push_back("ttl-changed");
+    if (target_.known()) {
+      if (target_ >= V(1, 17)) rules.push_back("legacy-serializer-snapshot");
+      if (target_ >= V(2, 0)) rules.push_back("scala-serializer");
+      if (target_ >= V(2, 0) && s_.version <= 4) rules.push_back("kryo-serializer");
+    }
+    return rules;
+  }
+
+  static std::string join(const std::vector<std::string>& v) {
+    std::string o;
+    for (const auto& x : v) o += (o.empty() ? "" : ", ") + x;
+    return o;
+  }
+
+  // Rules that could fail but could not be evaluated: the verdict is then
+  // "unknown" (never "compatible"). A pre-1.8 keyed or operator proxy restored
+  // by Flink 1.17+ is an error.
+  void unevaluated_rules() {
+    if (!opt_.read_states) {
+      r_.states_skipped = true;
+      return;
+    }
+    for (size_t i = 0; i < s_.operators.size(); ++i) {
+      const auto& op = s_.operators[i];
+      int j = match_of_[i];
+      if (j < 0 || !op.has_state()) continue;
+      const JobOperator& jo = job_.operators[j];
+      const auto* st = states_of(i);
+      std::string problem;
+      bool pre18 = false;
+      if (!r_.states_read) {
+        problem = "state files not read: " + states_error_;
+      } else if (!st) {
+        continue;  // no keyed or operator state handles (coordinator or raw state only): no schema to judge
+      } else if (st->handles_failed || st->handles_missing || st->handles_unsupported) {
+        for (const auto& p : st->problems) {
+          if (pre_18_problem(p)) pre18 = true;
+          if (problem.empty() && (p.rfind("missing:", 0) == 0 || p.rfind("unsupported:", 0) == 0 || p.rfind("error:", 0) == 0))
+            problem = p;
+        }
+        if (problem.empty() && !st->problems.empty()) problem = st->problems.front();
+      }
+      if (pre18) {
+        if (target_.known() && target_ >= V(1, 17)) {
+          if (!has_finding("legacy-serializer-snapshot", op.id_hex()))
+            add(Severity::kError, "pre-1.8-snapshot", &op, &jo,
+                "the state of this operator was written by Flink before 1.8 (" + problem +
+                    "): Flink " + target_.str() + " cannot restore it (pre-1.8 serialization proxies and "
+                    "TypeSerializerConfigSnapshots are gone since 1.17)",
+                "", "restore it with Flink 1.8 - 1.16 first and take a new savepoint there, then restore that with " +
+                        target_.str());
+          continue;
+        }
+        if (target_.known()) {
+          // 1.8 - 1.16 read it; only the declared schemas are left unjudged.
+          if (jo.states && !jo.states->empty())
+            r_.unevaluated.push_back({"state-kind-changed, key-serializer-changed, value-serializer-changed, ttl-changed",
+                                      op.id_hex(), problem});
+          continue;
+        }
+      }
+      if (!problem.empty()) {
+        std::vector<std::string> rules = state_rules_for(jo);
+        if (!target_.known() && s_.version <= 2) rules.push_back("pre-1.8-snapshot");
+        if (!rules.empty()) r_.unevaluated.push_back({join(rules), op.id_hex(), problem});
+        continue;
+      }
+      // Read, but a serializer snapshot was not understood: its nested
+      // serializers (Kryo, Scala, legacy config snapshots) may be hidden.
+      if (target_.known() && target_ >= V(1, 17)) {
+        std::vector<std::string> rules;
+        rules.push_back("legacy-serializer-snapshot");
+        if (target_ >= V(2, 0)) rules.push_back("scala-serializer");
+        if (target_ >= V(2, 0) && s_.version <= 4) rules.push_back("kryo-serializer");
+        for (const auto& x : st->states)
+          if (!x.serializers_decoded && !internal_state(x)) {
+            r_.unevaluated.push_back({join(rules), op.id_hex(),
+                                      "state \"" + x.name + "\": a serializer snapshot in " + x.type +
+                                          " was not understood, so the serializers nested in it are not known"});
+            break;
+          }
+      }
+    }
+  }
+
+  // SQL plans: the TTL each stateful node will run with (the plan's "state"
+  // entries, or table.exec.state.ttl) against the TTL of its savepoint state.
+  void sql_ttl_rules() {
+    if (!sql() || !r_.states_read) return;
+    for (size_t i = 0; i < s_.operators.size(); ++i) {
+      int j = match_of_[i];
+      if (j < 0) continue;
+      const JobOperator& jo = job_.operators[j];
+      if (jo.sql_state_ttl.empty()) continue;
+      const auto* st = states_of(i);
+      if (!st || st->handles_failed || st->handles_missing || st->handles_unsupported) continue;
+      std::vector<const StateInfo*> keyed;
+      for (const auto& x : st->states)
+        if (!internal_state(x) && x.kind != "operator_list" && x.kind != "operator_union" && x.kind != "broadcast")
+          keyed.push_back(&x);
+      if (keyed.empty()) continue;
+      const auto& op = s_.operators[i];
+      // Which plan entry governs which backend state: one entry (or one TTL
+      // for all) governs every state; "left"/"right" labels pair by side.
+      auto entry_for = [&](const StateInfo& x) -> const SqlStateTtl* {
+        bool all_same = true;
+        for (const auto& e : jo.sql_state_ttl) all_same &= (e.ttl_ms > 0) == (jo.sql_state_ttl[0].ttl_ms > 0);
+        if (all_same) return &jo.sql_state_ttl[0];
+        std::string n = lower(x.name);
+        for (const char* side : {"left", "right"})
+          if (n.find(side) != std::string::npos)
+            for (const auto& e : jo.sql_state_ttl)
+              if (lower(e.name).find(side) != std::string::npos) return &e;
+        return nullptr;
+      };
+      for (const StateInfo* x : keyed) {
+        const SqlStateTtl* e = entry_for(*x);
+        if (!e) {
+          r_.unevaluated.push_back({"ttl-changed", op.id_hex(),
+                                    "state \"" + x->name + "\": the plan's state entries have different TTLs and none "
+                                    "can be paired with this state"});
+          continue;
+        }
+        const bool new_ttl = e->ttl_ms > 0;
+        if (new_ttl == x->ttl) continue;
+        std::string flink;
+        // Readable types: TTL<RowData<...>> with TTL, RowData<...> without.
+        std::string o = x->type.empty() ? x->value_serializer : x->type;
+        std::string inner = o;
+        if (x->ttl && inner.rfind("TTL<", 0) == 0 && inner.back() == '>') inner = inner.substr(4, inner.size() - 5);
+        std::string n = new_ttl ? "TTL<" + inner + ">" : inner;
+        Severity sev = ttl_severity(flink, o, n);
+        std::string label = e->index < 0 ? std::string("table.exec.state.ttl")
+                                         : "state entry " + std::to_string(e->index) + " (\"" + e->name + "\")";
+        add(sev, "ttl-changed", &op, &jo,
+            jo.group + " " + label + " has TTL " + (new_ttl ? std::to_string(e->ttl_ms) + " ms" : "0 ms (none)") +
+                " and the savepoint's state \"" + x->name + "\" was written " + (x->ttl ? "with" : "without") +
+                " TTL: TTL switched " + (new_ttl ? "on" : "off") +
+                (sev == Severity::kInfo ? " (Flink " + target_.str() + " migrates TTL state on this backend)" : ""),
+            sev == Severity::kInfo ? "" : "org.apache.flink.util.StateMigrationException: " + flink,
+            sev == Severity::kInfo
+                ? ""
+                : std::string("keep state TTL on or off as it was: the same table.exec.state.ttl for the query, or the "
+                              "same STATE_TTL hint on its tables (the compiled plan keeps it per node in \"state\"; "
+                              "edit the plan's \"ttl\" back, or restore with the old plan); or restore with Flink 2.1+ "
+                              "on RocksDB / 2.2+ on heap, which migrate TTL state; or drop this node's state with "
+                              "--allowNonRestoredState after renumbering it"));
+      }
+    }
+  }
+
+  // --ignore RULE and RULE:OPERATOR (uid or id), from the command line and the manifest.
+  void apply_ignores() {
+    std::vector<std::string> specs = opt_.ignore;
+    for (const auto& x : job_.ignore) specs.push_back(x);
+    if (specs.empty()) return;
+    auto matches = [&](const std::string& rule, const std::string& op_id, const std::string& uid) {
+      for (const auto& sp : specs) {
+        auto colon = sp.find(':');
+        std::string r = sp.substr(0, colon);
+        if (r != rule) continue;
+        if (colon == std::string::npos) return true;
+        std::string o = sp.substr(colon + 1);
+        if (o == uid || lower(o) == op_id) return true;
+      }
+      return false;
+    };
+    size_t before = r_.findings.size();
+    std::vector<Finding> kept;
+    for (auto& f : r_.findings)
+      if (!matches(f.rule, f.operator_id, f.uid)) kept.push_back(std::move(f));
+    r_.findings = std::move(kept);
+    std::vector<Unevaluated> ue;
+    for (auto& u : r_.unevaluated) {
+      std::string uid;
+      for (const auto& op : s_.operators)
+        if (op.id_hex() == u.operator_id) uid = modified_utf8_to_utf8(op.uid);
+      std::vector<std::string> rest;
+      size_t p = 0;
+      while (p <= u.rule.size()) {
+        size_t q = u.rule.find(", ", p);
+        std::string one = u.rule.substr(p, q == std::string::npos ? std::string::npos : q - p);
+        if (!one.empty() && !matches(one, u.operator_id, uid)) rest.push_back(one);
+        if (q == std::string::npos) break;
+        p = q + 2;
+      }
+      if (!rest.empty()) {
+        u.rule = join(rest);
+        ue.push_back(std::move(u));
+      }
+    }
+    r_.unevaluated = std::move(ue);
+    if (before != r_.findings.size())
+      r_.notes.push_back(std::to_string(before - r_.findings.size()) + " finding(s) ignored (--ignore / manifest \"ignore\")");
+  }
+
+  // FLIP-193 restore modes: CLAIM hands the snapshot to the new job.
+  void claim_rules() {
+    const std::string& cm = r_.claim_mode;
+    if (cm.empty() || cm == "no_claim") return;
+    if (cm == "legacy") {
+      add(Severity::kInfo, "claim-mode", nullptr, nullptr,
+          "LEGACY restore mode is deprecated (FLIP-193): Flink neither claims nor copies the snapshot, and the new job's "
+          "checkpoints may keep referencing its files, so it must not be deleted while they do",
+          "", "use NO_CLAIM (the default) or CLAIM");
+      return;
+    }
+    if (cm != "claim") return;
+    if (sum_.type == "checkpoint")
+      add(Severity::kWarning, "claim-mode", nullptr, nullptr,
+          "a retained checkpoint is restored in CLAIM mode: Flink takes ownership of it and deletes it once later "
+          "checkpoints subsume it, so it is no longer there to roll back to or to start another job from",
+          "", "restore in NO_CLAIM mode (the default), or keep a copy (flink-savepoint relocate) before restoring");
+    int relative = 0, absolute = 0;
+    for_each_stream_handle(s_, [&](const StreamHandle& h, const HandleLocation&) {
+      relative += h.code == code::kRelative;
+      absolute += h.code == code::kFile;
+    });
+    if (relative > 0 && absolute > 0)
+      add(Severity::kWarning, "claim-mode", nullptr, nullptr,
+          "the snapshot mixes relative (" + std::to_string(relative) + " RelativeFileStateHandle) and absolute (" +
+              std::to_string(absolute) + " FileStateHandle) file paths and is restored in CLAIM mode: checkpoints taken "
+              "after a CLAIM restore of a native savepoint have referenced its files by relative path and become "
+              "unrestorable (FLINK-39964)",
+          "", "restore in NO_CLAIM mode, or relocate the snapshot so that every path is absolute (flink-savepoint relocate) "
+              "before a CLAIM restore");
   }
 
   void unaligned_rules() {

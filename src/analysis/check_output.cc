@@ -70,6 +70,13 @@ std::string operator_title(const Finding& f, const std::string& id) {
 nlohmann::json report_to_json(const CheckReport& r) {
   nlohmann::json j;
   j["verdict"] = r.verdict();
+  j["state_dropped"] = r.state_dropped;
+  j["states_skipped"] = r.states_skipped;
+  j["unevaluated"] = nlohmann::json::array();
+  for (const auto& u : r.unevaluated)
+    j["unevaluated"].push_back({{"rules", u.rule},
+                                {"operator_id", u.operator_id.empty() ? nlohmann::json() : nlohmann::json(u.operator_id)},
+                                {"reason", u.reason}});
   j["snapshot"] = {{"path", r.snapshot_path},
                    {"metadata_version", r.metadata_version},
                    {"type", r.snapshot_type.empty() ? nlohmann::json() : nlohmann::json(r.snapshot_type)},
@@ -79,6 +86,7 @@ nlohmann::json report_to_json(const CheckReport& r) {
   j["target_flink"] = r.target_flink.empty() ? nlohmann::json() : nlohmann::json(r.target_flink);
   j["state_backend"] = r.state_backend.empty() ? nlohmann::json() : nlohmann::json(r.state_backend);
   j["allow_non_restored_state"] = r.allow_non_restored_state;
+  j["claim_mode"] = r.claim_mode.empty() ? nlohmann::json() : nlohmann::json(r.claim_mode);
   j["states_read"] = r.states_read;
   j["counts"] = {{"error", r.count(Severity::kError)},
                  {"warning", r.count(Severity::kWarning)},
@@ -99,7 +107,8 @@ std::string report_to_text(const CheckReport& r) {
   o << "new job:   " << r.job_source << " (" << r.job_kind << ")\n";
   o << "target:    Flink " << (r.target_flink.empty() ? "?" : r.target_flink) << ", state backend "
     << (r.state_backend.empty() ? "?" : r.state_backend)
-    << (r.allow_non_restored_state ? ", --allowNonRestoredState" : "") << "\n";
+    << (r.allow_non_restored_state ? ", --allowNonRestoredState" : "")
+    << (r.claim_mode.empty() ? "" : ", claim mode " + r.claim_mode) << "\n";
   int matched = 0;
   for (const auto& m : r.matches) matched += m.job_index >= 0;
   o << "operators: " << r.matches.size() << " in the snapshot, " << matched << " matched in the new job\n\n";
@@ -126,25 +135,66 @@ std::string report_to_text(const CheckReport& r) {
   }
   for (const auto& n : r.notes) o << "note: " << n << "\n";
   if (!r.notes.empty()) o << "\n";
-  o << "verdict: " << r.verdict() << " (" << r.count(Severity::kError) << " error(s), " << r.count(Severity::kWarning)
+  if (!r.unevaluated.empty()) {
+    o << "not evaluated (a rule that could fail could not be checked):\n";
+    for (const auto& u : r.unevaluated)
+      o << "  " << (u.operator_id.empty() ? std::string("job-wide") : "operator " + u.operator_id) << ": " << u.rule
+        << "\n      why: " << indent(u.reason, "           ") << "\n";
+    o << "\n";
+  }
+  o << "verdict: " << r.verdict_line() << " (" << r.count(Severity::kError) << " error(s), " << r.count(Severity::kWarning)
     << " warning(s), " << r.count(Severity::kInfo) << " info)\n";
   return o.str();
 }
 
 std::string report_to_junit(const CheckReport& r, bool strict) {
-  auto groups = by_operator(r);
-  // One test case per operator with findings, plus one job-wide.
+  // A stable set of test cases: one per snapshot operator (whether or not it
+  // has findings) and one per job-wide rule group, so that CI sees the same
+  // tests from run to run.
   struct Case {
     std::string name;
     std::vector<const Finding*> fs;
+    std::vector<const Unevaluated*> ue;
   };
   std::vector<Case> cases;
-  for (const auto& [id, fs] : groups) {
-    if (id.empty()) continue;
-    cases.push_back({operator_title(*fs.front(), id), fs});
+  std::map<std::string, size_t> by_id;
+  for (const auto& m : r.matches) {
+    if (by_id.count(m.operator_id)) continue;
+    std::string t = "operator " + m.operator_id;
+    if (!m.uid.empty()) t += "  uid \"" + m.uid + "\"";
+    if (!m.name.empty() && m.name != m.uid) t += "  name \"" + m.name + "\"";
+    by_id[m.operator_id] = cases.size();
+    cases.push_back({t, {}, {}});
   }
-  cases.push_back({"job-wide", groups.count("") ? groups.at("") : std::vector<const Finding*>{}});
-  int failures = 0;
+  auto group_of = [](const std::string& rule) -> std::string {
+    static const std::map<std::string, std::string> kGroups = {
+        {"backend-switch", "job-wide: state backend and snapshot format"},
+        {"unaligned-topology-change", "job-wide: state backend and snapshot format"},
+        {"unaligned-version-upgrade", "job-wide: state backend and snapshot format"},
+        {"claim-mode", "job-wide: state backend and snapshot format"},
+        {"flink-downgrade", "job-wide: Flink version"},
+        {"metadata-version-unreadable", "job-wide: Flink version"},
+        {"pre-1.8-snapshot", "job-wide: Flink version"},
+        {"major-version-step", "job-wide: Flink version"},
+        {"checkpoint-version-upgrade", "job-wide: Flink version"}};
+    auto it = kGroups.find(rule);
+    return it == kGroups.end() ? "job-wide: new job operators" : it->second;
+  };
+  for (const char* g : {"job-wide: new job operators", "job-wide: state backend and snapshot format", "job-wide: Flink version"}) {
+    by_id[g] = cases.size();
+    cases.push_back({g, {}, {}});
+  }
+  for (const auto& f : r.findings) {
+    auto it = by_id.find(f.operator_id);
+    size_t k = it != by_id.end() && !f.operator_id.empty() ? it->second : by_id.at(group_of(f.rule));
+    cases[k].fs.push_back(&f);
+  }
+  for (const auto& u : r.unevaluated) {
+    auto it = by_id.find(u.operator_id);
+    size_t k = it != by_id.end() && !u.operator_id.empty() ? it->second : by_id.at(group_of(u.rule));
+    cases[k].ue.push_back(&u);
+  }
+  int failures = 0, skipped = 0;
   std::ostringstream body;
   for (const auto& c : cases) {
     bool fail = false;
@@ -155,9 +205,10 @@ std::string report_to_junit(const CheckReport& r, bool strict) {
       if (!f->flink_error.empty()) text += "  Flink: " + f->flink_error + "\n";
       if (!f->hint.empty()) text += "  fix: " + f->hint + "\n";
     }
-    failures += fail;
+    for (const auto* u : c.ue) text += "not evaluated [" + u->rule + "] " + u->reason + "\n";
     body << "    <testcase classname=\"flink-savepoint.check\" name=\"" << xml_escape(c.name) << "\">\n";
     if (fail) {
+      ++failures;
       std::string first;
       for (const auto* f : c.fs)
         if (f->severity == Severity::kError || (strict && f->severity == Severity::kWarning)) {
@@ -166,6 +217,11 @@ std::string report_to_junit(const CheckReport& r, bool strict) {
         }
       body << "      <failure message=\"" << xml_escape(first) << "\" type=\"restore-incompatible\">" << xml_escape(text)
            << "</failure>\n";
+    } else if (!c.ue.empty()) {
+      ++skipped;
+      body << "      <skipped message=\"" << xml_escape("not evaluated: " + c.ue.front()->rule + ": " + c.ue.front()->reason)
+           << "\"/>\n";
+      body << "      <system-out>" << xml_escape(text) << "</system-out>\n";
     } else if (!text.empty()) {
       body << "      <system-out>" << xml_escape(text) << "</system-out>\n";
     }
@@ -173,9 +229,9 @@ std::string report_to_junit(const CheckReport& r, bool strict) {
   }
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  o << "<testsuites tests=\"" << cases.size() << "\" failures=\"" << failures << "\">\n";
+  o << "<testsuites tests=\"" << cases.size() << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\">\n";
   o << "  <testsuite name=\"flink-savepoint check " << xml_escape(r.snapshot_path) << " -> " << xml_escape(r.job_source)
-    << "\" tests=\"" << cases.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"0\">\n";
+    << "\" tests=\"" << cases.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped << "\">\n";
   o << body.str();
   o << "  </testsuite>\n</testsuites>\n";
   return o.str();

@@ -126,6 +126,12 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
   job.kind = "manifest";
   if (!j.is_object() || !j.contains("operators") || !j["operators"].is_array())
     return bad_job("job manifest: expected an object with an \"operators\" array");
+  if (auto v = validate_job_manifest(j); !v) return v.error();
+  if (j.contains("schema_version") && j["schema_version"].is_number_integer())
+    job.schema_version = j["schema_version"].get<int>();
+  if (j.contains("ignore") && j["ignore"].is_array())
+    for (const auto& x : j["ignore"]) job.ignore.push_back(x.get<std::string>());
+  if (j.contains("claim_mode") && j["claim_mode"].is_string()) job.claim_mode = lower(j["claim_mode"].get<std::string>());
   auto str = [&](const nlohmann::json& o, const char* k) -> Result<std::string> {
     if (!o.contains(k) || o[k].is_null()) return std::string();
     if (o[k].is_string()) return o[k].get<std::string>();
@@ -232,6 +238,15 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
       }
       op.states = std::move(states);
     }
+    if (o.contains("ignore") && o["ignore"].is_array()) {
+      std::string who = !op.uid.empty() ? op.uid
+                        : op.uid_hash   ? hex(*op.uid_hash)
+                        : op.operator_id ? hex(*op.operator_id)
+                                         : std::string();
+      if (who.empty())
+        return bad_job("job manifest: " + where + "\"ignore\" needs the operator's uid, uid_hash or operator_id");
+      for (const auto& x : o["ignore"]) job.ignore.push_back(x.get<std::string>() + ":" + who);
+    }
     job.operators.push_back(std::move(op));
   }
   return job;
@@ -330,13 +345,23 @@ Result<NewJob> load_job(const std::string& path) {
   }
   // A snapshot directory or a _metadata file?
   bool is_snapshot = false;
+  std::string text;
+  bool have_text = false;
   if (path != "-" && info->is_directory) {
     if (fsys->stat(io::join_uri(path, "_metadata"))) is_snapshot = true;
     else return bad_job("'" + path + "' is a directory without _metadata: not a job description");
   } else if (path != "-") {
+    // Read once: a pipe (`--job <(flink-savepoint inspect --emit-manifest SNAP)`) cannot be read twice.
     auto b = io::read_file(path);
     std::string_view head = b ? (*b)->bytes().substr(0, 4) : std::string_view();
-    if (head == std::string_view("\x49\x60\x67\x2D", 4)) is_snapshot = true;
+    if (head == std::string_view("\x49\x60\x67\x2D", 4)) {
+      is_snapshot = true;
+      if (!info->is_regular)
+        return bad_job("'" + path + "' is a snapshot read from a pipe: give a snapshot of the new job as a file or directory");
+    } else if (b) {
+      text = std::string((*b)->bytes());
+      have_text = true;
+    }
   }
   if (is_snapshot) {
     auto sf = open_snapshot(path);
@@ -349,8 +374,7 @@ Result<NewJob> load_job(const std::string& path) {
     if (job) job->source = path;
     return job;
   }
-  std::string text;
-  {
+  if (!have_text) {
     auto t = read_text(path);  // "-": standard input
     if (!t) return t.error();
     text = std::move(*t);

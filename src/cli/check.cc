@@ -23,6 +23,8 @@ struct CheckCliOptions {
   std::string junit;
   bool no_states = false;
   std::vector<std::string> path_map;
+  std::vector<std::string> ignore;
+  std::string claim_mode;
 };
 
 int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
@@ -38,9 +40,7 @@ int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
       return report(ctx, e);
     }
   }
-  if (r.count(Severity::kError) > 0) return 1;
-  if (o.strict && r.count(Severity::kWarning) > 0) return 1;
-  return 0;
+  return r.exit_code(o.strict);
 }
 
 int run(Context& ctx, const CheckCliOptions& o) {
@@ -49,6 +49,12 @@ int run(Context& ctx, const CheckCliOptions& o) {
   co.target_flink = o.target_flink;
   co.state_backend = o.state_backend;
   co.read_states = !o.no_states;
+  co.claim_mode = o.claim_mode;
+  for (const auto& spec : o.ignore) {
+    auto v = validate_ignore_spec(spec);
+    if (!v) return report(ctx, Error::usage("--ignore " + v.error().message));
+  }
+  co.ignore = o.ignore;
   auto path_map = parse_path_map(o.path_map);
   if (!path_map) return report(ctx, path_map.error());
   co.state_options.path_map = *path_map;
@@ -78,7 +84,8 @@ void add_check_command(CLI::App& app, Context& ctx) {
       "Predict whether Flink can restore SNAPSHOT into a new job version, offline: operator mapping (uid / uid hash), "
       "max parallelism, snapshot format vs state backend, Flink version steps, serializers and TTL. NEW_JOB is a job "
       "manifest (docs/job-manifest.md), a SQL compiled plan, REST job details (/jobs/:jobid) or a snapshot of the new "
-      "job. Exit codes: 0 compatible, 1 errors (or warnings with --strict), 64 usage, 65 bad data, 66 no input.");
+      "job. Exit codes: 0 compatible, 1 incompatible (or warnings with --strict), 2 unknown (a rule that could fail could "
+      "not be evaluated), 64 usage, 65 bad data, 66 no input.");
   cmd->add_option("SNAPSHOT", o->snapshot, "the old job's _metadata file, its directory, or - for stdin")->required();
   cmd->add_option("--job", o->job, "the new job: manifest JSON, SQL compiled plan, REST job details JSON, or a snapshot")
       ->required();
@@ -91,6 +98,11 @@ void add_check_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--strict", o->strict, "warnings fail too (exit 1)");
   cmd->add_option("--junit", o->junit, "also write the findings as JUnit XML to FILE, for CI systems");
   cmd->add_flag("--no-states", o->no_states, "do not read state files (skips serializer, TTL and schema rules)");
+  cmd->add_option("--claimMode,--claim-mode", o->claim_mode,
+                  "the restore mode, as Flink names it (execution.state-recovery.claim-mode); default no_claim")
+      ->transform(CLI::IsMember({"claim", "no_claim", "legacy"}, CLI::ignore_case));
+  cmd->add_option("--ignore", o->ignore,
+                  "RULE or RULE:OPERATOR (uid or 32-hex id): leave these findings out (repeatable; docs/check.md)");
   cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: read absolute state paths under PREFIX from LOCAL_DIR");
   cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/job.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/state.h"
@@ -23,6 +24,7 @@ struct InspectOptions {
   bool no_offsets = false;
   bool states = false;
   bool no_statistics = false;
+  bool emit_manifest = false;
   std::vector<std::string> path_map;
 };
 
@@ -134,6 +136,14 @@ int run(Context& ctx, const InspectOptions& o) {
   if (!sf) return report(ctx, sf.error());
   const Snapshot& s = sf->snapshot;
   std::vector<OperatorStates> states;
+  if (o.emit_manifest) {
+    InspectOptions ro = o;
+    ro.no_statistics = true;
+    auto r = read_all_states(*sf, ro);
+    // Without readable state files the manifest has no "states" (unknown).
+    std::cout << emit_job_manifest(*sf, r ? &*r : nullptr).dump(2) << "\n";
+    return 0;
+  }
   if (o.states) {
     auto r = read_all_states(*sf, o);
     if (!r) return report(ctx, r.error());
@@ -176,6 +186,8 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--states", o->states,
                 "read the state files too: state names, kinds, serializers, readable types, TTL, entries and bytes "
                 "(see docs/states.md); --json adds a `states` array to each operator");
+  cmd->add_flag("--emit-manifest", o->emit_manifest,
+                "print the job manifest of the job that wrote the snapshot (docs/job-manifest.md), for `check --job`");
   cmd->add_flag("--no-statistics", o->no_statistics, "with --states: read only the state headers, not the data");
   cmd->add_option("--path-map", o->path_map,
                   "PREFIX=LOCAL_DIR: read absolute paths under PREFIX (e.g. s3://bucket/ckpt) from LOCAL_DIR; repeatable, "
