@@ -241,6 +241,17 @@ void job_seeds() {
     {"id": "c9182e4c118ce17652e75de761521d96", "name": "enrich", "parallelism": 2, "maxParallelism": 128}],
     "plan": {"nodes": []}})");
   put("job_json", "nested", std::string(200, '[') + std::string(200, ']'));
+  // --config / --deployment (job_yaml).
+  put("job_yaml", "config-nested", "state:\n  backend:\n    type: rocksdb\npipeline:\n  max-parallelism: 256\n"
+                                   "execution:\n  state-recovery:\n    claim-mode: CLAIM\n");
+  put("job_yaml", "flink-conf", "state.backend: filesystem\nparallelism.default: 4\n"
+                                "execution.savepoint.ignore-unclaimed-state: true\n");
+  put("job_yaml", "deployment", "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nspec:\n  flinkVersion: v1_20\n"
+                                "  flinkConfiguration:\n    state.backend.type: hashmap\n    pipeline.max-parallelism: \"8\"\n"
+                                "  job:\n    parallelism: 2\n    upgradeMode: savepoint\n    allowNonRestoredState: false\n");
+  put("job_yaml", "session-json", R"({"kind": "FlinkSessionJob", "spec": {"job": {"parallelism": 4}}})");
+  put("job_yaml", "anchors", "a: &x {b: *x}\nc: [*x, *x]\n");
+  put("job_yaml", "nested", std::string(200, '[') + std::string(200, ']'));
 }
 
 // Snapshots built from scratch: every metadata version, empty and with the

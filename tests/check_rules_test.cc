@@ -183,19 +183,20 @@ TEST(CheckRules, DuplicateOperatorIdNewOperatorAndMissingUid) {
   nlohmann::json m2 = udf_job();
   m2["operators"].push_back({{"uid", "brand-new"}});
   m2["operators"].push_back({{"name", "no uid, stateless"}});
+  m2["operators"].push_back({{"name", "no uid, stateful"}, {"states", {{{"name", "buffer"}, {"kind", "list"}}}}});
   auto r2 = run(sf, m2);
-  const auto* n = one(r2, "new-operator-without-state");
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->severity, fsp::Severity::kInfo);
-  EXPECT_EQ(n->uid, "brand-new");
-  // missing-uid: a warning on the sinks, whose state-less ids are pinned by operator_id ...
+  auto nw = with_rule(r2, "new-operator-without-state");
+  ASSERT_EQ(nw.size(), 1u) << fsp::report_to_text(r2);
+  EXPECT_EQ(nw[0]->severity, fsp::Severity::kInfo);
+  EXPECT_EQ(nw[0]->uid, "brand-new");
+  // missing-uid: info on the state-less sinks (pinned by operator_id) and the
+  // new state-less operator; a warning on the one that declares state.
   auto mu = with_rule(r2, "missing-uid");
-  ASSERT_EQ(mu.size(), 3u);
+  ASSERT_EQ(mu.size(), 4u);
   int info = 0, warn = 0;
   for (const auto* x : mu) (x->severity == fsp::Severity::kInfo ? info : warn) += 1;
-  // ... and info on an operator the snapshot holds no state for.
-  EXPECT_EQ(info, 1) << fsp::report_to_text(r2);
-  EXPECT_EQ(warn, 2);
+  EXPECT_EQ(info, 3) << fsp::report_to_text(r2);
+  EXPECT_EQ(warn, 1);
 }
 
 // Planted: setUidHash no longer preferred when matching.
@@ -313,7 +314,8 @@ TEST(CheckRules, UnalignedTopologyChangeAndRescaleBothWays) {
 
 TEST(CheckRules, ClaimModeWarnings) {
   FSP_REQUIRE_SHARED(shared);
-  auto sf = open(shared / "testdata/flink-written/v4");  // a checkpoint with relative and absolute file handles
+  // A native savepoint with relative and absolute file handles (Flink-written v4).
+  auto sf = open(shared / "testdata/flink-written/v4");
   fsp::CheckOptions o;
   o.read_states = false;
   auto job = fsp::parse_job_manifest(emitted(sf));
@@ -322,10 +324,19 @@ TEST(CheckRules, ClaimModeWarnings) {
   o.claim_mode = "claim";
   auto r = fsp::check_restore(sf, *job, o);
   auto v = with_rule(r, "claim-mode");
-  ASSERT_EQ(v.size(), 2u) << fsp::report_to_text(r);
-  EXPECT_NE(v[0]->message.find("retained checkpoint is restored in CLAIM mode"), std::string::npos) << v[0]->message;
-  EXPECT_NE(v[1]->message.find("FLINK-39964"), std::string::npos) << v[1]->message;
-  for (const auto* f : v) EXPECT_EQ(f->severity, fsp::Severity::kWarning);
+  ASSERT_EQ(v.size(), 1u) << fsp::report_to_text(r);
+  EXPECT_EQ(v[0]->severity, fsp::Severity::kWarning);
+  EXPECT_NE(v[0]->message.find("mixes relative (7 RelativeFileStateHandle) and absolute (3 FileStateHandle)"),
+            std::string::npos)
+      << v[0]->message;
+  EXPECT_NE(v[0]->message.find("FLINK-39964"), std::string::npos);
+  // A retained checkpoint in CLAIM mode: Flink takes ownership.
+  auto cp = open(shared / kRes / "new-stateful-udf-migration-itcase-flink2.0-hashmap-checkpoint");
+  auto rc = fsp::check_restore(cp, *fsp::parse_job_manifest(udf_job()), o);
+  auto vc = with_rule(rc, "claim-mode");
+  ASSERT_EQ(vc.size(), 1u) << fsp::report_to_text(rc);
+  EXPECT_EQ(vc[0]->severity, fsp::Severity::kWarning);
+  EXPECT_NE(vc[0]->message.find("retained checkpoint is restored in CLAIM mode"), std::string::npos) << vc[0]->message;
   o.claim_mode = "legacy";
   auto l = fsp::check_restore(sf, *job, o);
   ASSERT_EQ(with_rule(l, "claim-mode").size(), 1u);
@@ -347,7 +358,9 @@ TEST(CheckRules, VersionStepsAndCheckpoints) {
   const auto* c = one(rc, "checkpoint-version-upgrade");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->severity, fsp::Severity::kInfo);
-  EXPECT_TRUE(with_rule(run(cp, udf_job(), "1.20", "hashmap"), "checkpoint-version-upgrade").empty());
+  auto cp2 = open(shared / kRes / "new-stateful-udf-migration-itcase-flink2.0-hashmap-checkpoint");  // v5: only 2.0 writes it
+  EXPECT_TRUE(with_rule(run(cp2, udf_job(), "2.0", "hashmap"), "checkpoint-version-upgrade").empty());
+  EXPECT_EQ(with_rule(run(cp2, udf_job(), "2.1", "hashmap"), "checkpoint-version-upgrade").size(), 1u);
   // v3 with finished subtasks (Flink 1.14+) restored by 1.13.
   auto v3 = open(shared / "testdata/flink-written/v3");
   auto r3 = run(v3, emitted(v3), "1.13", "", false);
@@ -514,9 +527,13 @@ TEST(CheckOutput, JunitCasesAreStableAndOnlyFailuresFail) {
   EXPECT_EQ(count(x2, "<testcase "), 11u);  // the same set of tests
   EXPECT_EQ(count(x2, "<failure "), 1u);
   EXPECT_NE(x2.find("unmatched-state: snapshot operator " + std::string(kKeyedId)), std::string::npos);
-  // --strict: the sinks' missing-uid warnings fail their cases too.
-  std::string x3 = fsp::report_to_junit(ok, true);
-  EXPECT_EQ(count(x3, "<failure "), 2u);
+  // --strict: a warning (RocksDB native savepoint into ForSt) fails its job-wide group too.
+  auto native = open(shared / kRes / "new-stateful-udf-migration-itcase-flink2.0-rocksdb-savepoint-native");
+  auto warned = run(native, udf_job(), "", "forst");
+  EXPECT_EQ(count(fsp::report_to_junit(warned), "<failure "), 0u);
+  std::string x3 = fsp::report_to_junit(warned, true);
+  EXPECT_EQ(count(x3, "<failure "), 1u);
+  EXPECT_NE(x3.find("<failure message=\"backend-switch: "), std::string::npos);
   std::string text = fsp::report_to_text(bad);
   EXPECT_NE(text.find("            Flink: Failed to rollback to checkpoint/savepoint "), std::string::npos) << text;
   EXPECT_NE(text.find("            fix:   give the operator"), std::string::npos) << text;

@@ -293,3 +293,35 @@ TEST(CheckVerdict, IgnoreByRuleAndOperator) {
                 .exit_code,
             64);
 }
+
+// REST GET /jobs/:jobid/plan: job vertices = chain heads; state that matches no
+// vertex may be chained (restored) or removed (fails): the verdict is unknown.
+TEST(CheckVerdict, RestJobPlanIsChainHeadsOnly) {
+  nlohmann::json plan = nlohmann::json::parse(R"({"plan": {"jid": "9b6c", "name": "job", "type": "STREAMING", "nodes": [
+    {"id": "69f32d314b97c6f7f9ed7873983167f2", "parallelism": 1, "operator": "", "description": "Source: Custom Source",
+     "inputs": [], "optimizer_properties": {}},
+    {"id": "d5c8b168c6cbfe8c507a10f88b325243", "parallelism": 4, "operator": "",
+     "description": "Flat Map -&gt; timely_stateful_operator -&gt; Sink: Unnamed", "optimizer_properties": {}}]}})");
+  EXPECT_EQ(fsp::detect_job_kind(plan), "rest-plan");
+  auto job = fsp::parse_rest_plan(plan);
+  ASSERT_TRUE(job.ok()) << job.error().to_string();
+  ASSERT_EQ(job->operators.size(), 2u);
+  EXPECT_TRUE(job->operators[1].chain_head_only);
+  EXPECT_EQ(job->operators[1].parallelism, 4);
+  EXPECT_FALSE(fsp::parse_rest_plan(nlohmann::json::parse(R"({"plan": {"nodes": [{"id": "xyz"}]}})")).ok());
+  FSP_REQUIRE_SHARED(shared);
+  auto sf = fsp::open_snapshot(
+      (shared / "testdata/flink-repo/flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink2.0-hashmap-savepoint")
+          .string());
+  ASSERT_TRUE(sf.ok());
+  auto r = fsp::check_restore(*sf, *job);
+  EXPECT_EQ(r.verdict_kind(), fsp::Verdict::kUnknown) << fsp::report_to_text(r);
+  EXPECT_EQ(r.exit_code(false), 2);
+  std::set<std::string> ue;
+  for (const auto& u : r.unevaluated) {
+    EXPECT_EQ(u.rule, "unmatched-state");
+    ue.insert(u.operator_id);
+  }
+  EXPECT_FALSE(ue.empty());
+  EXPECT_FALSE(ue.count("d5c8b168c6cbfe8c507a10f88b325243"));  // a vertex: matched
+}

@@ -99,6 +99,26 @@ inline constexpr int kJobManifestSchemaVersion = 1;
 // wrong types and out-of-range values are usage errors (exit 64) naming the
 // JSON path ("operators[2].paralelism").
 Status validate_job_manifest(const nlohmann::json& j);
+// What the cluster restores with, from --config (config.yaml, flink-conf.yaml)
+// or --deployment (FlinkDeployment / FlinkSessionJob, YAML or JSON).
+struct JobSettings {
+  std::string source;
+  std::string kind;                 // flink-config | FlinkDeployment | FlinkSessionJob
+  std::string flink_version;        // "X.Y" (spec.flinkVersion v1_20)
+  std::string state_backend;        // state.backend.type
+  int32_t max_parallelism = 0;      // pipeline.max-parallelism (explicit)
+  int32_t parallelism = 0;          // parallelism.default / spec.job.parallelism
+  std::string claim_mode;           // execution.state-recovery.claim-mode
+  std::optional<bool> allow_non_restored_state;  // spec.job.allowNonRestoredState / ignore-unclaimed-state
+  std::string upgrade_mode;         // spec.job.upgradeMode
+  std::vector<std::string> notes;
+};
+Result<JobSettings> parse_job_settings(const std::string& text, const std::string& path);
+Result<JobSettings> load_job_settings(const std::string& path);
+// Fills what the settings say into the job (operators without their own
+// parallelism / max parallelism get the job-wide values).
+void apply_job_settings(const JobSettings& settings, NewJob& job);
+
 struct OperatorStates;
 // The manifest of the job that wrote FILE (`inspect --emit-manifest`): uid
 // (v5+, when its hash is the id) or uid_hash, name, parallelism, max
@@ -117,8 +137,10 @@ Result<NewJob> load_job(const std::string& path);
 Result<NewJob> parse_job_manifest(const nlohmann::json& j);
 Result<NewJob> parse_sql_plan(const nlohmann::json& j);
 Result<NewJob> parse_rest_job(const nlohmann::json& j);
+// REST GET /jobs/:jobid/plan (JobPlanInfo): nodes are job vertices (chain heads), no max parallelism.
+Result<NewJob> parse_rest_plan(const nlohmann::json& j);
 Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file);
-// "manifest" | "sql-plan" | "rest" | "" (unknown) for a JSON document.
+// "manifest" | "sql-plan" | "rest" | "rest-plan" | "" (unknown) for a JSON document.
 std::string detect_job_kind(const nlohmann::json& j);
 
 // SQL plans: the transformation names a node type produces

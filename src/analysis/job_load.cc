@@ -117,6 +117,16 @@ std::string detect_job_kind(const nlohmann::json& j) {
     if (exec) return "sql-plan";
   }
   if (j.contains("vertices") && j["vertices"].is_array()) return "rest";
+  // REST GET /jobs/:jobid/plan (JobPlanInfo): {"plan": {"nodes": [{"id": "<32 hex>", ...}]}}.
+  const nlohmann::json* plan = j.contains("plan") && j["plan"].is_object() ? &j["plan"] : &j;
+  if (plan->contains("nodes") && (*plan)["nodes"].is_array() && !(*plan)["nodes"].empty()) {
+    bool hex_ids = true;
+    for (const auto& n : (*plan)["nodes"]) {
+      OperatorId id;
+      hex_ids &= n.is_object() && n.contains("id") && parse_id(n["id"], id);
+    }
+    if (hex_ids) return "rest-plan";
+  }
   if (j.contains("operators") && j["operators"].is_array()) return "manifest";
   return "";
 }
@@ -287,6 +297,43 @@ Result<NewJob> parse_rest_job(const nlohmann::json& j) {
   return job;
 }
 
+Result<NewJob> parse_rest_plan(const nlohmann::json& j) {
+  NewJob job;
+  job.kind = "rest-plan";
+  job.complete = false;
+  const nlohmann::json* plan = j.is_object() && j.contains("plan") && j["plan"].is_object() ? &j["plan"] : &j;
+  if (!plan->is_object() || !plan->contains("nodes") || !(*plan)["nodes"].is_array())
+    return bad_job("REST job plan: expected {\"plan\": {\"nodes\": [...]}} (GET /jobs/:jobid/plan)");
+  const auto& ns = (*plan)["nodes"];
+  for (size_t i = 0; i < ns.size(); ++i) {
+    const auto& n = ns[i];
+    std::string where = "REST job plan: plan.nodes[" + std::to_string(i) + "]";
+    if (!n.is_object()) return bad_job(where + " must be an object");
+    OperatorId id;
+    if (!n.contains("id") || !parse_id(n["id"], id)) return bad_job(where + " has no 32-hex \"id\"");
+    JobOperator op;
+    op.operator_id = id;
+    op.chain_head_only = true;
+    if (n.contains("description") && n["description"].is_string()) op.name = n["description"].get<std::string>();
+    if (n.contains("operator") && n["operator"].is_string() && op.name.empty()) op.name = n["operator"].get<std::string>();
+    if (op.name.size() > 200) op.name = op.name.substr(0, 200) + "...";
+    op.origin = "plan node " + n["id"].get<std::string>();
+    if (n.contains("parallelism")) {
+      if (!n["parallelism"].is_number_integer() || n["parallelism"].get<int64_t>() < 1 || n["parallelism"].get<int64_t>() > 32768)
+        return bad_job(where + ".parallelism must be an integer within 1..32768");
+      op.parallelism = n["parallelism"].get<int32_t>();
+    }
+    job.operators.push_back(std::move(op));
+  }
+  job.notes.push_back(
+      "REST job plan nodes are job vertices: their ids are the chain heads' operator ids. Operators chained behind a "
+      "head are invisible, so state of a snapshot operator that matches no node id cannot be judged.");
+  job.notes.push_back(
+      "a REST job plan carries no max parallelism: give it with --config (pipeline.max-parallelism) or use GET "
+      "/jobs/:jobid, whose vertices have it");
+  return job;
+}
+
 Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file) {
   NewJob job;
   job.kind = "snapshot";
@@ -386,10 +433,12 @@ Result<NewJob> load_job(const std::string& path) {
   if (kind == "manifest") job = parse_job_manifest(j);
   else if (kind == "sql-plan") job = parse_sql_plan(j);
   else if (kind == "rest") job = parse_rest_job(j);
+  else if (kind == "rest-plan") job = parse_rest_plan(j);
   else
     return bad_job("'" + path +
                    "' is JSON but not a job description `check` knows: expected a job manifest (\"operators\"), a SQL "
-                   "compiled plan (\"nodes\" with stream-exec types) or REST job details (\"vertices\")");
+                   "compiled plan (\"nodes\" with stream-exec types), REST job details (\"vertices\") or a REST job plan "
+                   "(\"plan\": {\"nodes\"})");
   if (job) job->source = path;
   return job;
 }

@@ -210,14 +210,26 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
         for (const auto& st : os.states) {
           bool keyed = st.kind == "value" || st.kind == "list" || st.kind == "map" || st.kind == "reducing" ||
                        st.kind == "aggregating" || st.kind == "folding";
-          if (keyed && !st.ttl) {
+          // Flink-internal states need no TTL: window contents, merging
+          // window sets and trigger states are scoped to a window namespace
+          // and cleared when the window fires or expires (timers are their own kind).
+          const bool internal = st.name == "window-contents" || st.name == "merging-window-set" ||
+                                contains(st.namespace_serializer, "TimeWindow") ||
+                                contains(st.namespace_serializer, "GlobalWindow") ||
+                                st.name.rfind("_timer_state/", 0) == 0;
+          // SQL operators keep RowData state: their TTL is a query setting, not a StateTtlConfig.
+          const bool sql = contains(st.value_serializer, "RowData") || contains(st.type, "RowData");
+          if (keyed && !st.ttl && !internal) {
             auto f = c.base(os.operator_index, "ttl");
             f.state = st.name;
             f.status = "warn";
             f.message = "keyed " + st.kind + " state '" + st.name + "' has no TTL: it grows with the key space forever";
             f.evidence = {{"entries", st.entries}, {"bytes", st.bytes}};
-            f.fix = "set a StateTtlConfig if entries of old keys are not needed (switching TTL on is a state "
-                    "migration: supported from Flink 2.1 (RocksDB) / 2.2 (heap))";
+            f.fix = sql ? "set table.exec.state.ttl for the query (or a STATE_TTL hint on its tables) if rows of old "
+                          "keys are not needed; the compiled plan keeps it per node (switching TTL on is a state "
+                          "migration: supported from Flink 2.1 (RocksDB) / 2.2 (heap))"
+                        : "set a StateTtlConfig if entries of old keys are not needed (switching TTL on is a state "
+                          "migration: supported from Flink 2.1 (RocksDB) / 2.2 (heap))";
             c.add(std::move(f));
           }
           // Serializers that block evolution or upgrades.

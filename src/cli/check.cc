@@ -25,6 +25,7 @@ struct CheckCliOptions {
   std::vector<std::string> path_map;
   std::vector<std::string> ignore;
   std::string claim_mode;
+  std::vector<std::string> config;
 };
 
 int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
@@ -66,6 +67,11 @@ int run(Context& ctx, const CheckCliOptions& o) {
   }
   auto job = load_job(o.job);
   if (!job) return report(ctx, job.error());
+  for (const auto& c : o.config) {
+    auto st = load_job_settings(c);
+    if (!st) return report(ctx, st.error());
+    apply_job_settings(*st, *job);
+  }
   auto sf = open_snapshot(o.snapshot);
   if (!sf) {
     if (auto r = check_undecodable_header(o.snapshot, *job, co)) return emit(ctx, o, *r);
@@ -101,6 +107,10 @@ void add_check_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--claimMode,--claim-mode", o->claim_mode,
                   "the restore mode, as Flink names it (execution.state-recovery.claim-mode); default no_claim")
       ->transform(CLI::IsMember({"claim", "no_claim", "legacy"}, CLI::ignore_case));
+  cmd->add_option("--config,--deployment", o->config,
+                  "Flink's config.yaml / flink-conf.yaml, or a FlinkDeployment / FlinkSessionJob resource (YAML or "
+                  "JSON): Flink version, state.backend.type, pipeline.max-parallelism, parallelism, claim mode, "
+                  "allowNonRestoredState (flags still win)");
   cmd->add_option("--ignore", o->ignore,
                   "RULE or RULE:OPERATOR (uid or 32-hex id): leave these findings out (repeatable; docs/check.md)");
   cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: read absolute state paths under PREFIX from LOCAL_DIR");

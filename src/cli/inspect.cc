@@ -6,6 +6,7 @@
 
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/summary.h"
@@ -26,6 +27,7 @@ struct InspectOptions {
   bool no_statistics = false;
   bool emit_manifest = false;
   std::vector<std::string> path_map;
+  std::vector<std::string> uids;  // --uid: label operators of snapshots that do not store uids
 };
 
 std::string num_or_dash(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
@@ -47,11 +49,20 @@ Result<std::vector<OperatorStates>> read_all_states(const SnapshotFile& sf, cons
   return read_states(sf, so);
 }
 
-void print_states(const Snapshot& s, const std::vector<OperatorStates>& all) {
+// The uid of an operator: stored (v5+), else one of --uid whose hash is its id ("(--uid)" marks it).
+std::string uid_label(const OperatorState& op, const std::vector<std::string>& uids) {
+  if (!op.uid.empty()) return modified_utf8_to_utf8(op.uid);
+  for (const auto& u : uids)
+    if (operator_id_from_uid(u) == op.id) return u + " (--uid)";
+  return "-";
+}
+
+void print_states(const Snapshot& s, const std::vector<OperatorStates>& all, const std::vector<std::string>& uids) {
   for (const auto& os : all) {
     if (os.states.empty() && os.problems.empty()) continue;
     const auto& op = s.operators[os.operator_index];
-    std::cout << "\n" << (op.uid.empty() ? op.id_hex() : or_dash(op.uid) + " (" + op.id_hex() + ")") << "\n";
+    std::string label = uid_label(op, uids);
+    std::cout << "\n" << (label == "-" ? op.id_hex() : label + " (" + op.id_hex() + ")") << "\n";
     Table t({"state", "kind", "type", "ttl", "entries", "bytes", "key groups", "max kg bytes"},
             {false, false, false, false, true, true, true, true});
     for (const auto& st : os.states) {
@@ -102,7 +113,7 @@ void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
   std::cout << "operators:        " << s.operators.size() << "\n\n";
 }
 
-void print_operators(const Snapshot& s) {
+void print_operators(const Snapshot& s, const std::vector<std::string>& uids) {
   // Column names follow Flink's savepoint_metadata table function.
   Table t({"operator name", "operator uid", "operator uid hash", "parallelism", "max parallelism",
            "subtask state count", "coordinator state size", "total state size"},
@@ -110,7 +121,7 @@ void print_operators(const Snapshot& s) {
   for (const auto& op : s.operators) {
     std::string subtasks = std::to_string(op.subtasks.size());
     if (op.fully_finished) subtasks = "finished";
-    t.add({or_dash(op.name), or_dash(op.uid), op.id_hex(), std::to_string(op.parallelism),
+    t.add({or_dash(op.name), uid_label(op, uids), op.id_hex(), std::to_string(op.parallelism),
            std::to_string(op.max_parallelism), subtasks, human_size(op.coordinator.size()), human_size(op.size())});
   }
   std::cout << t.render();
@@ -165,9 +176,9 @@ int run(Context& ctx, const InspectOptions& o) {
   }
   SnapshotSummary sum = summarize(s, /*list_files=*/false);
   print_header(*sf, sum);
-  print_operators(s);
+  print_operators(s, o.uids);
   if (o.handles) print_handles(s);
-  if (o.states) print_states(s, states);
+  if (o.states) print_states(s, states, o.uids);
   return 0;
 }
 
@@ -186,6 +197,9 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--states", o->states,
                 "read the state files too: state names, kinds, serializers, readable types, TTL, entries and bytes "
                 "(see docs/states.md); --json adds a `states` array to each operator");
+  cmd->add_option("--uid", o->uids,
+                  "a uid the job sets (repeatable): labels the operator whose id is its hash, for snapshots before "
+                  "Flink 2.0, which do not store uids (as lint --uid)");
   cmd->add_flag("--emit-manifest", o->emit_manifest,
                 "print the job manifest of the job that wrote the snapshot (docs/job-manifest.md), for `check --job`");
   cmd->add_flag("--no-statistics", o->no_statistics, "with --states: read only the state headers, not the data");

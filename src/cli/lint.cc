@@ -25,7 +25,8 @@ int run(Context& ctx, LintCliOptions& o) {
   if (!path_map) return report(ctx, path_map.error());
   o.lint.state_options.path_map = *path_map;
   LintReport r = lint(*sf, o.lint);
-  int code = o.strict && r.fails() > 0 ? 1 : 0;
+  // --strict means what it means for `check`: warnings fail too.
+  int code = o.strict && (r.fails() > 0 || r.warns() > 0) ? 1 : 0;
   if (ctx.json) {
     auto j = lint_to_json(r);
     j["snapshot"] = sf->metadata_path;
@@ -40,6 +41,16 @@ int run(Context& ctx, LintCliOptions& o) {
     t.add({f.status, f.check, op, f.state.empty() ? "-" : f.state, f.message});
   }
   std::cout << t.render();
+  // The fix of every finding shown, in text mode too.
+  bool any_fix = false;
+  for (const auto& f : r.findings) {
+    if ((f.status == "pass" && !o.all) || f.fix.empty()) continue;
+    if (!any_fix) std::cout << "\nfixes:\n";
+    any_fix = true;
+    std::string op = !f.uid.empty() ? f.uid : !f.name.empty() ? f.name : f.operator_id;
+    std::cout << "  [" << f.check << "] " << (op.empty() ? "job" : op) << (f.state.empty() ? "" : " / " + f.state) << ": "
+              << f.fix << "\n";
+  }
   int passes = static_cast<int>(r.findings.size()) - r.fails() - r.warns();
   std::cout << "\n" << r.fails() << " fail, " << r.warns() << " warn, " << passes << " pass/info";
   if (!o.all) std::cout << " (passes hidden; --all shows them)";
@@ -59,7 +70,7 @@ void add_lint_command(CLI::App& app, Context& ctx) {
       "(Kryo, Java, Scala), key-group skew. See docs/lint.md.");
   cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or -")->required();
   cmd->add_flag("--json", ctx.json, "findings as JSON (see docs/lint.md)");
-  cmd->add_flag("--strict", o->strict, "exit 1 when any check fails");
+  cmd->add_flag("--strict", o->strict, "exit 1 when any check fails or warns (as check --strict)");
   cmd->add_flag("--all", o->all, "also list passing checks");
   cmd->add_flag("--no-states", o->no_states, "do not read state files (metadata-only checks)");
   cmd->add_option("--uid", o->lint.known_uids, "a uid the job sets (repeatable); for snapshots before Flink 2.0, which do not store uids");
