@@ -817,7 +817,6 @@ class Checker {
       }
       if (!problem.empty()) {
         std::vector<std::string> rules = state_rules_for(jo);
-        if (!target_.known() && s_.version <= 2) rules.push_back("pre-1.8-snapshot");
         if (!rules.empty()) r_.unevaluated.push_back({join(rules), op.id_hex(), problem});
         continue;
       }
@@ -863,6 +862,14 @@ class Checker {
         for (const auto& e : jo.sql_state_ttl) all_same &= (e.ttl_ms > 0) == (jo.sql_state_ttl[0].ttl_ms > 0);
         if (all_same) return &jo.sql_state_ttl[0];
         std::string n = lower(x.name);
+        // Multi-way joins: "multi-join-input-2" is the state of plan entry 2 ("input-state-2").
+        size_t d = n.size();
+        while (d > 0 && std::isdigit(static_cast<unsigned char>(n[d - 1]))) --d;
+        if (d < n.size() && n.size() - d < 6) {
+          int k = std::stoi(n.substr(d));
+          for (const auto& e : jo.sql_state_ttl)
+            if (e.index == k) return &e;
+        }
         for (const char* side : {"left", "right"})
           if (n.find(side) != std::string::npos)
             for (const auto& e : jo.sql_state_ttl)

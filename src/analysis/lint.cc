@@ -207,6 +207,11 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
       int64_t problems = 0;
       for (const auto& os : *states) {
         problems += static_cast<int64_t>(os.problems.size());
+        // SQL operators keep RowData state (keys or values): their TTL is a query setting, not a StateTtlConfig.
+        bool sql = false;
+        for (const auto& st : os.states)
+          sql |= contains(st.key_serializer, "RowData") || contains(st.value_serializer, "RowData") ||
+                 contains(st.type, "RowData") || contains(st.key_type, "RowData");
         for (const auto& st : os.states) {
           bool keyed = st.kind == "value" || st.kind == "list" || st.kind == "map" || st.kind == "reducing" ||
                        st.kind == "aggregating" || st.kind == "folding";
@@ -217,8 +222,6 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
                                 contains(st.namespace_serializer, "TimeWindow") ||
                                 contains(st.namespace_serializer, "GlobalWindow") ||
                                 st.name.rfind("_timer_state/", 0) == 0;
-          // SQL operators keep RowData state: their TTL is a query setting, not a StateTtlConfig.
-          const bool sql = contains(st.value_serializer, "RowData") || contains(st.type, "RowData");
           if (keyed && !st.ttl && !internal) {
             auto f = c.base(os.operator_index, "ttl");
             f.state = st.name;
