@@ -2,6 +2,7 @@
 // Flink REST job details and a second snapshot. SQL plans: job_sql_plan.cc.
 #include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <unordered_set>
@@ -398,8 +399,23 @@ Result<NewJob> load_job(const std::string& path) {
     if (fsys->stat(io::join_uri(path, "_metadata"))) is_snapshot = true;
     else return bad_job("'" + path + "' is a directory without _metadata: not a job description");
   } else if (path != "-") {
-    // Read once: a pipe (`--job <(flink-savepoint inspect --emit-manifest SNAP)`) cannot be read twice.
-    auto b = io::read_file(path);
+    // Read once: a pipe (`--job <(flink-savepoint inspect --emit-manifest SNAP)`) cannot be read twice,
+    // and the file-system seam reads regular files only: a job description from a pipe is read here,
+    // bounded like any job description.
+    if (!info->is_regular && path.find("://") == std::string::npos) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Error::no_input("cannot open job description '" + path + "'");
+      constexpr size_t kMaxJob = 64u << 20;
+      char buf[65536];
+      while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<size_t>(in.gcount()));
+        if (text.size() > kMaxJob) return bad_job("'" + path + "' is larger than 64 MiB: not a job description");
+      }
+      if (text.size() >= 4 && text.compare(0, 4, "\x49\x60\x67\x2D") == 0)
+        return bad_job("'" + path + "' is a snapshot read from a pipe: give a snapshot of the new job as a file or directory");
+      have_text = true;
+    }
+    auto b = have_text ? Result<std::shared_ptr<const io::Buffer>>(Error::usage("")) : io::read_file(path);
     std::string_view head = b ? (*b)->bytes().substr(0, 4) : std::string_view();
     if (head == std::string_view("\x49\x60\x67\x2D", 4)) {
       is_snapshot = true;
