@@ -1,7 +1,10 @@
 #include "src/cli/command.h"
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "flink_savepoint/units.h"
 
 namespace fsp::cli {
 
@@ -75,6 +78,58 @@ std::string Table::render() const {
   line(header_);
   for (const auto& r : rows_) line(r);
   return out;
+}
+
+namespace {
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    // A prefix of a candidate ("insp" for "inspect") is as good as a small typo.
+    if (word.size() >= 3 && c.rfind(word, 0) == 0) d = std::min<size_t>(d, 1);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  size_t limit = std::max<size_t>(2, word.size() / 3);
+  return best_d <= limit ? best : std::string();
+}
+
+CLI::Validator size_value() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto r = parse_memory_size(v);
+        if (!r) return r.error().message + " (e.g. 512mb, 1g, 64 kb or a number of bytes)";
+        v = std::to_string(*r);
+        return {};
+      },
+      "SIZE");
+}
+
+CLI::Validator duration_value() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto r = parse_duration_ms(v);
+        if (!r) return r.error().message + " (e.g. 30 s, 2 min, 1h, 7d or a number of milliseconds)";
+        v = std::to_string(*r);
+        return {};
+      },
+      "DURATION");
 }
 
 }  // namespace fsp::cli

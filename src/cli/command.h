@@ -9,6 +9,8 @@
 
 namespace fsp::cli {
 
+inline constexpr const char* kVersion = "0.1.0";
+
 struct Context {
   bool json = false;   // --json: machine-readable stdout, errors as JSON on stderr
   int exit_code = 0;
@@ -40,5 +42,14 @@ void add_relocate_command(CLI::App& app, Context& ctx);  // src/cli/relocate.cc
 void add_check_command(CLI::App& app, Context& ctx);     // src/cli/check.cc
 void add_lint_command(CLI::App& app, Context& ctx);      // src/cli/lint.cc
 void add_migrate_command(CLI::App& app, Context& ctx);   // src/cli/migrate.cc
+void add_completion_commands(CLI::App& app, Context& ctx);  // src/cli/completion.cc: completion, manpage
+
+// The closest of `candidates` to `word` (edit distance), or "" when none is close.
+std::string closest(const std::string& word, const std::vector<std::string>& candidates);
+
+// Option values with units, as Flink's configuration takes them: a validator
+// that rewrites "1g" / "256mb" / "64 kb" to bytes, "30 s" / "2 min" to milliseconds.
+CLI::Validator size_value();
+CLI::Validator duration_value();
 
 }  // namespace fsp::cli

@@ -75,8 +75,8 @@ void add_lint_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-states", o->no_states, "do not read state files (metadata-only checks)");
   cmd->add_option("--uid", o->lint.known_uids, "a uid the job sets (repeatable); for snapshots before Flink 2.0, which do not store uids");
   cmd->add_option("--path-map", o->path_map, "PREFIX=LOCAL_DIR: read absolute paths under PREFIX from LOCAL_DIR (repeatable)");
-  cmd->add_option("--large-heap-state", o->lint.large_heap_state_bytes, "bytes of keyed heap state per operator that warn")->capture_default_str();
-  cmd->add_option("--large-full-snapshot", o->lint.large_full_snapshot_bytes, "bytes of non-incremental RocksDB checkpoint per operator that warn")->capture_default_str();
+  cmd->add_option("--large-heap-state", o->lint.large_heap_state_bytes, "keyed heap state per operator that warns: bytes or a size such as 512mb, 1g")->transform(size_value())->capture_default_str();
+  cmd->add_option("--large-full-snapshot", o->lint.large_full_snapshot_bytes, "non-incremental RocksDB checkpoint per operator that warns: bytes or a size such as 256mb")->transform(size_value())->capture_default_str();
   cmd->add_option("--large-max-parallelism", o->lint.large_max_parallelism, "max parallelism above which per-key-group overhead warns")->capture_default_str();
   cmd->add_option("--skew-ratio", o->lint.skew_ratio, "largest/mean key-group bytes that warns")->capture_default_str();
   cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });

@@ -3,16 +3,80 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "src/cli/command.h"
+
+namespace {
+
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (auto* c : app.get_subcommands([](CLI::App* s) { return !s->get_group().empty(); })) names.push_back(c->get_name());
+  return names;
+}
+
+CLI::App* find_command(CLI::App& app, const std::string& name) {
+  for (auto* c : app.get_subcommands([](CLI::App*) { return true; }))
+    if (c->get_name() == name) return c;
+  return nullptr;
+}
+
+// "did you mean" for an unknown command or flag; empty when nothing is close.
+fsp::Error unknown_argument(CLI::App& app, int argc, char** argv, const std::string& parse_message) {
+  fsp::Error err = fsp::Error::usage(parse_message);
+  err.hint = "run `flink-savepoint --help` or `flink-savepoint help <command>`";
+  if (argc < 2) return err;
+  std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return err;
+  CLI::App* cmd = find_command(app, first);
+  if (!cmd) {
+    err.message = "unknown command '" + first + "'";
+    std::string near = fsp::cli::closest(first, command_names(app));
+    std::string all;
+    for (const auto& n : command_names(app)) all += (all.empty() ? "" : ", ") + n;
+    err.hint = (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "commands: " + all;
+    return err;
+  }
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : cmd->get_options())
+    for (const auto& l : o->get_lnames()) flags.push_back("--" + l);
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0) {
+      // kubectl's `-o json`: -o names an output file in this tool.
+      if (a == "-o" && i + 1 < argc) {
+        std::string v = argv[i + 1];
+        if ((v == "json" || v == "yaml" || v == "wide") && !cmd->get_option_no_throw("-o")) {
+          err.hint = "-o/--output names an output file in flink-savepoint; for machine-readable output use --json";
+          return err;
+        }
+      }
+      continue;
+    }
+    std::string name = a.substr(0, a.find('='));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    std::string near = fsp::cli::closest(name, flags);
+    err.message = "unknown option '" + name + "' for '" + cmd->get_name() + "'";
+    err.hint = (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "run `flink-savepoint help " +
+               cmd->get_name() + "` for its options";
+    return err;
+  }
+  return err;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
       "flink-savepoint: read Apache Flink savepoint and checkpoint _metadata files (Flink 1.3 to 2.x) without a JVM.\n"
       "SNAPSHOT arguments accept a _metadata file, the directory holding it, or - for standard input.\n"
-      "Exit codes: 0 ok, 1 findings (check/lint), 64 usage, 65 bad data, 66 no input, 70 internal, 73 cannot create, 74 I/O.",
+      "-o/--output always names an output file; --json prints machine-readable output.\n"
+      "Exit codes: 0 ok, 1 findings (check/lint), 2 check verdict unknown, 64 usage, 65 bad data, 66 no input,\n"
+      "70 internal, 73 cannot create, 74 I/O.",
       "flink-savepoint"};
-  app.set_version_flag("--version", "flink-savepoint 0.1.0");
+  app.set_version_flag("--version", std::string("flink-savepoint ") + fsp::cli::kVersion +
+                                        "\nreads snapshots written by Flink 1.3 to 2.3 (_metadata versions 2 to 7)");
   app.require_subcommand(1);
   fsp::cli::Context ctx;
   fsp::cli::add_inspect_command(app, ctx);
@@ -21,7 +85,24 @@ int main(int argc, char** argv) {
   fsp::cli::add_relocate_command(app, ctx);
   fsp::cli::add_lint_command(app, ctx);
   fsp::cli::add_migrate_command(app, ctx);
+  fsp::cli::add_completion_commands(app, ctx);
+
+  // `help` and `help COMMAND`, as git and kubectl have them.
+  std::vector<std::string> args(argv, argv + argc);
+  if (argc >= 2 && args[1] == "help") {
+    if (argc == 2) {
+      std::cout << app.help();
+      return 0;
+    }
+    if (CLI::App* cmd = find_command(app, args[2])) {
+      std::cout << cmd->help();
+      return 0;
+    }
+  }
+  for (const auto& a : args)
+    if (a == "--json") ctx.json = true;
   try {
+    if (argc >= 2 && args[1] == "help") throw CLI::ExtrasError({args[2]});
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -31,11 +112,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Command-line errors follow the error contract too (docs/errors.md).
-    for (int i = 1; i < argc; ++i)
-      if (std::string(argv[i]) == "--json") ctx.json = true;
-    fsp::Error err = fsp::Error::usage(e.what());
-    err.hint = "run `flink-savepoint --help` or `flink-savepoint <command> --help`";
-    return fsp::cli::report(ctx, err);
+    std::vector<char*> shifted;
+    if (argc >= 3 && args[1] == "help") shifted = {argv[0], argv[2]};
+    return fsp::cli::report(ctx, shifted.empty() ? unknown_argument(app, argc, argv, e.what())
+                                                 : unknown_argument(app, 2, shifted.data(), e.what()));
   } catch (const std::bad_alloc&) {
     std::cerr << "error: out of memory\n";
     return 74;  // EX_IOERR: the machine could not provide the memory

@@ -1,0 +1,123 @@
+// CLI conventions: help, "did you mean", units, completions, man pages.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.h"
+
+namespace fsp {
+namespace {
+
+std::string cli() { return test::cli_path(); }
+std::string sample() { return std::string(FSP_SOURCE_DIR) + "/testdata/sample-savepoint"; }
+
+TEST(CliConventions, HelpCommand) {
+  auto all = test::run_command(cli() + " help");
+  ASSERT_EQ(all.exit_code, 0);
+  EXPECT_NE(all.out.find("inspect"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("relocate"), std::string::npos);
+  auto one = test::run_command(cli() + " help inspect");
+  ASSERT_EQ(one.exit_code, 0);
+  EXPECT_NE(one.out.find("--states"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out, test::run_command(cli() + " inspect --help").out);
+  auto bad = test::run_command(cli() + " help inspekt 2>&1");
+  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_NE(bad.out.find("did you mean 'inspect'?"), std::string::npos) << bad.out;
+}
+
+TEST(CliConventions, DidYouMeanCommand) {
+  auto r = test::run_command(cli() + " insp x 2>&1");
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.out.find("error: unknown command 'insp'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hint: did you mean 'inspect'?"), std::string::npos) << r.out;
+  auto typo = test::run_command(cli() + " relcoate x 2>&1");
+  EXPECT_EQ(typo.exit_code, 64);
+  EXPECT_NE(typo.out.find("did you mean 'relocate'?"), std::string::npos) << typo.out;
+  auto far = test::run_command(cli() + " frobnicate 2>&1");
+  EXPECT_EQ(far.exit_code, 64);
+  EXPECT_EQ(far.out.find("did you mean"), std::string::npos) << far.out;
+  EXPECT_NE(far.out.find("commands: "), std::string::npos) << far.out;
+}
+
+TEST(CliConventions, DidYouMeanFlag) {
+  auto r = test::run_command(cli() + " inspect " + sample() + " --state 2>&1");
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.out.find("unknown option '--state' for 'inspect'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("did you mean '--states'?"), std::string::npos) << r.out;
+  auto j = test::run_command(cli() + " inspect " + sample() + " --hadles --json 2>&1 >/dev/null");
+  EXPECT_EQ(j.exit_code, 64);
+  EXPECT_NE(j.out.find("\"hint\":\"did you mean '--handles'?"), std::string::npos) << j.out;
+}
+
+TEST(CliConventions, KubectlOutputFlag) {
+  auto r = test::run_command(cli() + " inspect " + sample() + " -o json 2>&1");
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.out.find("use --json"), std::string::npos) << r.out;
+}
+
+TEST(CliConventions, SizesWithUnits) {
+  auto ok = test::run_command(cli() + " lint " + sample() + " --large-heap-state 1g --json");
+  EXPECT_NE(ok.exit_code, 64) << ok.out;
+  auto tiny = test::run_command(cli() + " lint " + sample() + " --large-heap-state '64 kb'");
+  EXPECT_NE(tiny.exit_code, 64) << tiny.out;
+  auto bad = test::run_command(cli() + " lint " + sample() + " --large-heap-state 5parsecs 2>&1");
+  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_NE(bad.out.find("unknown unit 'parsecs'"), std::string::npos) << bad.out;
+}
+
+TEST(CliConventions, VersionNamesFlinkCoverage) {
+  auto r = test::run_command(cli() + " --version");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("flink-savepoint 0.1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Flink 1.3 to 2.3"), std::string::npos) << r.out;
+}
+
+TEST(CliConventions, CompletionScripts) {
+  auto dir = std::filesystem::temp_directory_path() / ("fsp-completion-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto bash = test::run_command(cli() + " completion bash > " + (dir / "c.bash").string() + " && bash -n " +
+                                (dir / "c.bash").string() + " && echo syntax-ok");
+  EXPECT_EQ(bash.exit_code, 0);
+  EXPECT_NE(bash.out.find("syntax-ok"), std::string::npos);
+  std::string script = test::read_file(dir / "c.bash");
+  EXPECT_NE(script.find("complete -o filenames -F _flink_savepoint flink-savepoint"), std::string::npos);
+  EXPECT_NE(script.find("--states"), std::string::npos);
+  EXPECT_NE(script.find("--print-copy-plan"), std::string::npos);
+  // The script completes commands when sourced.
+  auto words = test::run_command("bash -c 'source " + (dir / "c.bash").string() +
+                                 "; COMP_WORDS=(flink-savepoint ins); COMP_CWORD=1; _flink_savepoint; echo ${COMPREPLY[@]}'");
+  EXPECT_EQ(words.out, "inspect\n");
+  auto flags = test::run_command("bash -c 'source " + (dir / "c.bash").string() +
+                                 "; COMP_WORDS=(flink-savepoint inspect x --sta); COMP_CWORD=3; _flink_savepoint; echo ${COMPREPLY[@]}'");
+  EXPECT_EQ(flags.out, "--states\n");
+  auto zsh = test::run_command(cli() + " completion zsh");
+  EXPECT_EQ(zsh.exit_code, 0);
+  EXPECT_EQ(zsh.out.rfind("#compdef flink-savepoint", 0), 0u);
+  EXPECT_NE(zsh.out.find("'--states["), std::string::npos);
+  auto fish = test::run_command(cli() + " completion fish");
+  EXPECT_EQ(fish.exit_code, 0);
+  EXPECT_NE(fish.out.find("complete -c flink-savepoint -n '__fish_seen_subcommand_from inspect' -l states"), std::string::npos);
+  auto bad = test::run_command(cli() + " completion tcsh 2>&1");
+  EXPECT_EQ(bad.exit_code, 64);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliConventions, ManPages) {
+  auto top = test::run_command(cli() + " manpage");
+  ASSERT_EQ(top.exit_code, 0);
+  EXPECT_EQ(top.out.rfind(".TH FLINK-SAVEPOINT 1", 0), 0u) << top.out.substr(0, 80);
+  EXPECT_NE(top.out.find("flink\\-savepoint\\-inspect"), std::string::npos);
+  auto insp = test::run_command(cli() + " manpage inspect");
+  ASSERT_EQ(insp.exit_code, 0);
+  EXPECT_EQ(insp.out.rfind(".TH FLINK-SAVEPOINT-INSPECT 1", 0), 0u);
+  EXPECT_NE(insp.out.find("\\-\\-states"), std::string::npos);
+  EXPECT_NE(insp.out.find(".SH EXIT STATUS"), std::string::npos);
+  // man renders it without warnings.
+  auto rendered = test::run_command(cli() + " manpage inspect | MANWIDTH=80 man -l - 2>&1 | head -5");
+  EXPECT_NE(rendered.out.find("FLINK-SAVEPOINT-INSPECT"), std::string::npos) << rendered.out;
+  EXPECT_EQ(test::run_command(cli() + " manpage nosuchcommand 2>/dev/null").exit_code, 64);
+}
+
+}  // namespace
+}  // namespace fsp
