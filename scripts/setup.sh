@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libsnappy-dev librocksdb-dev libyaml-cpp-dev)
+          libbenchmark-dev libsnappy-dev librocksdb-dev libyaml-cpp-dev
+          dpkg-dev file man-db)  # the package stage: cpack .deb (dpkg-shlibdeps), man pages
 # The fuzz stage (scripts/fuzz.sh, run by scripts/test.sh) also needs clang
 # and its libFuzzer/ASan/UBSan runtimes.
 if [ "${FSP_SETUP_FUZZ:-0}" = 1 ]; then

@@ -6,6 +6,7 @@
 # Stages (each failure fails the script):
 #   1. build (./build) and the test suite
 #   1b. examples: install into a clean prefix, build examples/ against the package, run it
+#   1c. package: cpack .deb and .tar.gz, apt-get install the .deb, run the installed tool, man page, completion
 #   2. sanitize: the suite again under AddressSanitizer + UBSan (./build-asan)
 #   3. fuzz: every libFuzzer target for FSP_FUZZ_SECONDS (default 60) each (./build-fuzz)
 # Developers may skip stages 2 and 3 with FSP_SKIP_SANITIZE=1 / FSP_SKIP_FUZZ=1;
@@ -49,6 +50,7 @@ else
 fi
 stage "tests" run_suite
 stage "examples" scripts/examples.sh
+stage "package (.deb install)" scripts/package.sh
 if [ "$skip_sanitize" = 1 ]; then summary+=("sanitize: skipped (FSP_SKIP_SANITIZE=1)"); else stage "sanitize (ASan+UBSan)" scripts/sanitize.sh; fi
 if [ "$skip_fuzz" = 1 ]; then summary+=("fuzz: skipped (FSP_SKIP_FUZZ=1)"); else stage "fuzz" scripts/fuzz.sh; fi
 

@@ -119,5 +119,84 @@ TEST(CliConventions, ManPages) {
   EXPECT_EQ(test::run_command(cli() + " manpage nosuchcommand 2>/dev/null").exit_code, 64);
 }
 
+// A file at a fresh temporary path with the given bytes.
+std::string temp_file(const std::string& name, const std::string& bytes) {
+  auto dir = std::filesystem::temp_directory_path() / ("fsp-kinds-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto p = dir / name;
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p.string();
+}
+
+// inspect's stderr and exit code for a file.
+test::CommandResult inspect_err(const std::string& path) {
+  return test::run_command(cli() + " inspect " + path + " 2>&1 >/dev/null");
+}
+
+TEST(CliConventions, ForeignFilesAreNamed) {
+  std::string meta = test::read_file(sample() + "/_metadata");
+  ASSERT_GT(meta.size(), 100u);
+  auto empty = inspect_err(temp_file("empty", ""));
+  EXPECT_EQ(empty.exit_code, 65);
+  EXPECT_NE(empty.out.find("error: the file is empty (0 bytes) at byte 0"), std::string::npos) << empty.out;
+  EXPECT_NE(empty.out.find("incomplete copy"), std::string::npos) << empty.out;
+
+  std::string gz = temp_file("meta.gz", "");
+  ASSERT_EQ(test::run_command("gzip -c " + sample() + "/_metadata > " + gz).exit_code, 0);
+  auto g = inspect_err(gz);
+  EXPECT_EQ(g.exit_code, 65);
+  EXPECT_NE(g.out.find("gzip-compressed"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("gunzip -c FILE | flink-savepoint inspect -"), std::string::npos) << g.out;
+  // The hint works: the decompressed stream is the sample again.
+  auto piped = test::run_command("gunzip -c " + gz + " | " + cli() + " inspect - --json");
+  EXPECT_EQ(piped.exit_code, 0);
+
+  auto z = inspect_err(temp_file("meta.zst", std::string("\x28\xB5\x2F\xFD\x24\x10", 6) + meta));
+  EXPECT_EQ(z.exit_code, 65);
+  EXPECT_NE(z.out.find("zstd-compressed"), std::string::npos) << z.out;
+  auto zip = inspect_err(temp_file("meta.zip", std::string("PK\x03\x04\x14\x00", 6) + meta));
+  EXPECT_EQ(zip.exit_code, 65);
+  EXPECT_NE(zip.out.find("zip archive"), std::string::npos) << zip.out;
+  auto js = inspect_err(temp_file("job.json", "{\"operators\": []}\n"));
+  EXPECT_EQ(js.exit_code, 65);
+  EXPECT_NE(js.out.find("JSON text"), std::string::npos) << js.out;
+
+  // Random bytes: the generic message, with the magic number it expected.
+  std::string noise;
+  uint32_t x = 2463534242u;
+  for (int i = 0; i < 4096; ++i) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    noise += static_cast<char>(x & 0xFF);
+  }
+  noise[0] = '\x01';  // not printable text, no known magic
+  auto rnd = inspect_err(temp_file("random", noise));
+  EXPECT_EQ(rnd.exit_code, 65);
+  EXPECT_NE(rnd.out.find("this is not a Flink _metadata file"), std::string::npos) << rnd.out;
+  EXPECT_NE(rnd.out.find("0x4960672D"), std::string::npos) << rnd.out;
+}
+
+TEST(CliConventions, TruncatedFileSaysSo) {
+  std::string meta = test::read_file(sample() + "/_metadata");
+  auto r = inspect_err(temp_file("truncated", meta.substr(0, meta.size() / 2)));
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.out.find("unexpected end of data"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("it looks truncated (an incomplete copy or upload?)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(" + std::to_string(meta.size() / 2) + " bytes)"), std::string::npos) << r.out;
+}
+
+TEST(CliConventions, AncientVersionsNameTheirFlink) {
+  std::string magic("\x49\x60\x67\x2D", 4);
+  auto v0 = inspect_err(temp_file("v0", magic + std::string("\x00\x00\x00\x00", 4) + std::string(32, '\0')));
+  EXPECT_EQ(v0.exit_code, 65);
+  EXPECT_NE(v0.out.find("written by Flink 1.1 (metadata version 0)"), std::string::npos) << v0.out;
+  EXPECT_NE(v0.out.find("restore it with Flink 1.2 or 1.3"), std::string::npos) << v0.out;
+  auto v1 = inspect_err(temp_file("v1", magic + std::string("\x00\x00\x00\x01", 4) + std::string(32, '\0')));
+  EXPECT_EQ(v1.exit_code, 65);
+  EXPECT_NE(v1.out.find("written by Flink 1.2 (metadata version 1)"), std::string::npos) << v1.out;
+  EXPECT_NE(v1.out.find("Flink 1.3 to 1.10"), std::string::npos) << v1.out;
+  auto inspect = test::run_command(cli() + " inspect " + sample());
+  EXPECT_EQ(inspect.out.find("Flink Flink"), std::string::npos) << inspect.out;
+}
+
 }  // namespace
 }  // namespace fsp

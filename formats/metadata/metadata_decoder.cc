@@ -7,6 +7,7 @@
 #include "flink_savepoint/byte_reader.h"
 #include "flink_savepoint/java_serialization.h"
 #include "flink_savepoint/metadata.h"
+#include "formats/metadata/file_kind.h"
 
 namespace fsp {
 namespace {
@@ -52,9 +53,14 @@ class Decoder {
   Result<Snapshot> run(const DecodeOptions& opt) {
     Snapshot s;
     s.source_size = r_.size();
-    if (r_.size() < 4) return Error::data(not_metadata_message(), 0, "header");
-    int32_t magic = r_.i32();
-    if (magic != kMetadataMagic) {
+    if (r_.size() < 4 || r_.i32() != kMetadataMagic) {
+      std::string_view all(reinterpret_cast<const char*>(r_.data()), r_.size());
+      ForeignFile f = identify_foreign_file(all);
+      if (!f.what.empty()) {
+        Error e = Error::data(f.what, 0, "header");
+        e.hint = f.hint;
+        return e;
+      }
       Error e = Error::data(not_metadata_message(), 0, "header");
       e.hint = "expected the magic number 0x4960672D at byte 0";
       return e;
@@ -64,8 +70,13 @@ class Decoder {
     if (!r_.ok()) return r_.take_error();
     version_ = s.version;
     if (s.version == 1) {
-      Error e = Error::data("this savepoint / checkpoint version (metadata v1, Flink 1.1 / 1.2) is no longer supported by Flink (since 1.11)", version_pos, "header");
+      Error e = Error::data("this savepoint was written by Flink 1.2 (metadata version 1), which Flink no longer reads (since 1.11)", version_pos, "header");
       e.hint = "restore it with Flink 1.3 to 1.10 and take a new savepoint";
+      return e;
+    }
+    if (s.version == 0) {
+      Error e = Error::data("this savepoint was written by Flink 1.1 (metadata version 0), which Flink no longer reads (since 1.4)", version_pos, "header");
+      e.hint = "restore it with Flink 1.2 or 1.3 and take a new savepoint; then upgrade step by step (a Flink 1.3 to 1.10 savepoint restores on current Flink)";
       return e;
     }
     if (s.version < 2 || s.version > 7) {
@@ -558,7 +569,14 @@ class Decoder {
 Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& options) {
   try {
     Decoder d(bytes);
-    return d.run(options);
+    auto r = d.run(options);
+    if (!r.ok() && r.error().message.rfind("unexpected end of data", 0) == 0 && r.error().hint.empty()) {
+      Error e = r.take_error();
+      e.hint = "the file ends before the data it announces: it looks truncated (an incomplete copy or upload?); "
+               "compare its size (" + std::to_string(bytes.size()) + " bytes) with the original";
+      return e;
+    }
+    return r;
   } catch (const std::bad_alloc&) {
     // Only reachable under an external memory limit (ulimit): the budget above
     // keeps the model within a fixed multiple of the input otherwise.
