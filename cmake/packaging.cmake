@@ -4,30 +4,22 @@
 # `flink-savepoint completion SHELL`), so they always match the options.
 include(GNUInstallDirs)
 
-set(FSP_COMMANDS inspect check relocate lint uid-hash completion)
 set(FSP_GEN_DIR ${CMAKE_BINARY_DIR}/share)
-set(FSP_MAN_PAGES ${FSP_GEN_DIR}/man/flink-savepoint.1)
-foreach(cmd IN LISTS FSP_COMMANDS)
-  list(APPEND FSP_MAN_PAGES ${FSP_GEN_DIR}/man/flink-savepoint-${cmd}.1)
-endforeach()
 set(FSP_COMPLETIONS ${FSP_GEN_DIR}/completions/flink-savepoint.bash ${FSP_GEN_DIR}/completions/_flink-savepoint
                     ${FSP_GEN_DIR}/completions/flink-savepoint.fish)
+add_custom_command(
+  OUTPUT ${FSP_GEN_DIR}/man/flink-savepoint.1 ${FSP_COMPLETIONS}
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${FSP_GEN_DIR}/man
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${FSP_GEN_DIR}/man ${FSP_GEN_DIR}/completions
+  COMMAND $<TARGET_FILE:flink-savepoint> manpage --dir ${FSP_GEN_DIR}/man
+  COMMAND sh -c "\"$1\" completion bash > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/flink-savepoint.bash
+  COMMAND sh -c "\"$1\" completion zsh > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/_flink-savepoint
+  COMMAND sh -c "\"$1\" completion fish > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/flink-savepoint.fish
+  DEPENDS flink-savepoint
+  COMMENT "Generating man pages and shell completions")
+add_custom_target(fsp_docs ALL DEPENDS ${FSP_GEN_DIR}/man/flink-savepoint.1 ${FSP_COMPLETIONS})
 
-set(gen_cmds COMMAND ${CMAKE_COMMAND} -E make_directory ${FSP_GEN_DIR}/man ${FSP_GEN_DIR}/completions
-             COMMAND sh -c "\"$1\" manpage > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/man/flink-savepoint.1)
-foreach(cmd IN LISTS FSP_COMMANDS)
-  list(APPEND gen_cmds COMMAND sh -c "\"$1\" manpage \"$2\" > \"$3\"" sh $<TARGET_FILE:flink-savepoint> ${cmd}
-                               ${FSP_GEN_DIR}/man/flink-savepoint-${cmd}.1)
-endforeach()
-list(APPEND gen_cmds
-     COMMAND sh -c "\"$1\" completion bash > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/flink-savepoint.bash
-     COMMAND sh -c "\"$1\" completion zsh > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/_flink-savepoint
-     COMMAND sh -c "\"$1\" completion fish > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/flink-savepoint.fish)
-add_custom_command(OUTPUT ${FSP_MAN_PAGES} ${FSP_COMPLETIONS} ${gen_cmds} DEPENDS flink-savepoint
-                   COMMENT "Generating man pages and shell completions")
-add_custom_target(fsp_docs ALL DEPENDS ${FSP_MAN_PAGES} ${FSP_COMPLETIONS})
-
-install(FILES ${FSP_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
+install(DIRECTORY ${FSP_GEN_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime FILES_MATCHING PATTERN "*.1")
 install(FILES ${FSP_GEN_DIR}/completions/flink-savepoint.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME flink-savepoint COMPONENT runtime)
 install(FILES ${FSP_GEN_DIR}/completions/_flink-savepoint DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions COMPONENT runtime)

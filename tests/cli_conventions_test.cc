@@ -179,7 +179,6 @@ TEST(CliConventions, TruncatedFileSaysSo) {
   std::string meta = test::read_file(sample() + "/_metadata");
   auto r = inspect_err(temp_file("truncated", meta.substr(0, meta.size() / 2)));
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_NE(r.out.find("unexpected end of data"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("it looks truncated (an incomplete copy or upload?)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(" + std::to_string(meta.size() / 2) + " bytes)"), std::string::npos) << r.out;
 }

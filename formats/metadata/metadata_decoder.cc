@@ -570,7 +570,9 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
   try {
     Decoder d(bytes);
     auto r = d.run(options);
-    if (!r.ok() && r.error().message.rfind("unexpected end of data", 0) == 0 && r.error().hint.empty()) {
+    if (!r.ok() && r.error().hint.empty() &&
+        (r.error().message.rfind("unexpected end of data", 0) == 0 ||
+         r.error().message.find("needs more bytes than remain") != std::string::npos)) {
       Error e = r.take_error();
       e.hint = "the file ends before the data it announces: it looks truncated (an incomplete copy or upload?); "
                "compare its size (" + std::to_string(bytes.size()) + " bytes) with the original";

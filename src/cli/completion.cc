@@ -2,7 +2,7 @@
 // shell completion scripts and man pages generated from the same CLI11
 // definitions the parser uses, so they cannot drift from the options.
 #include <algorithm>
-#include <ctime>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -211,8 +211,8 @@ std::string man_page(CLI::App& app, CLI::App* cmd) {
   if (!cmd) {
     o << ".SH COMMANDS\n";
     for (auto* c : commands(app))
-      o << ".TP\n.B " << roff(c->get_name()) << "\n" << roff(first_sentence(c->get_description())) << "; see \\fBflink-savepoint-"
-        << roff(c->get_name()) << "\\fR(1).\n";
+      o << ".TP\n.B " << roff(c->get_name()) << "\n" << roff(first_sentence(c->get_description())) << "; see \\fB" << roff("flink-savepoint-" + c->get_name())
+        << "\\fR(1).\n";
   } else {
     std::vector<const CLI::Option*> pos, opts;
     for (const CLI::Option* op : cmd->get_options()) {
@@ -234,9 +234,9 @@ std::string man_page(CLI::App& app, CLI::App* cmd) {
   o << ".SH EXIT STATUS\n" << roff(kExitStatus) << "\n";
   o << ".SH SEE ALSO\n";
   std::vector<std::string> see;
-  if (cmd) see.push_back("\\fBflink-savepoint\\fR(1)");
+  if (cmd) see.push_back("\\fBflink\\-savepoint\\fR(1)");
   for (auto* c : commands(app))
-    if (c != cmd) see.push_back("\\fBflink-savepoint-" + roff(c->get_name()) + "\\fR(1)");
+    if (c != cmd) see.push_back("\\fB" + roff("flink-savepoint-" + c->get_name()) + "\\fR(1)");
   o << join(see, ", ") << "\n";
   return o.str();
 }
@@ -259,7 +259,19 @@ void add_completion_commands(CLI::App& app, Context& ctx) {
   auto* man = app.add_subcommand("manpage", "Print the man page (roff) of the tool or of one command.");
   man->group("");  // hidden: used by the build to write the man pages
   man->add_option("COMMAND", *page, "a command name; none for flink-savepoint(1)");
-  man->callback([&app, &ctx, page] {
+  auto dir = std::make_shared<std::string>();
+  man->add_option("--dir", *dir, "write flink-savepoint.1 and flink-savepoint-COMMAND.1 of every command into this directory");
+  man->callback([&app, &ctx, page, dir] {
+    if (!dir->empty()) {
+      auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream out(*dir + "/" + name, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) ctx.exit_code = report(ctx, Error::cant_create("cannot write " + *dir + "/" + name));
+      };
+      write("flink-savepoint.1", man_page(app, nullptr));
+      for (auto* c : commands(app)) write("flink-savepoint-" + c->get_name() + ".1", man_page(app, c));
+      return;
+    }
     if (page->empty()) {
       std::cout << man_page(app, nullptr);
       return;

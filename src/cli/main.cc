@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (CLI::App* cmd = find_command(app, args[2])) {
-      std::cout << cmd->help();
+      std::cout << cmd->help(app.get_name());
       return 0;
     }
   }
