@@ -16,7 +16,8 @@ add_custom_command(
   COMMAND sh -c "\"$1\" completion zsh > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/_flink-savepoint
   COMMAND sh -c "\"$1\" completion fish > \"$2\"" sh $<TARGET_FILE:flink-savepoint> ${FSP_GEN_DIR}/completions/flink-savepoint.fish
   DEPENDS flink-savepoint
-  COMMENT "Generating man pages and shell completions")
+  COMMENT "Generating man pages and shell completions"
+  VERBATIM)
 add_custom_target(fsp_docs ALL DEPENDS ${FSP_GEN_DIR}/man/flink-savepoint.1 ${FSP_COMPLETIONS})
 
 install(DIRECTORY ${FSP_GEN_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime FILES_MATCHING PATTERN "*.1")
