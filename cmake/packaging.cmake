@@ -26,8 +26,8 @@ install(FILES ${FSP_GEN_DIR}/completions/flink-savepoint.bash DESTINATION ${CMAK
 install(FILES ${FSP_GEN_DIR}/completions/_flink-savepoint DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions COMPONENT runtime)
 install(FILES ${FSP_GEN_DIR}/completions/flink-savepoint.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d
         COMPONENT runtime)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime FILES_MATCHING PATTERN "*.md")
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/flink-savepoint COMPONENT runtime)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/flink-savepoint COMPONENT runtime FILES_MATCHING PATTERN "*.md")
 
 # Packages: `cpack -G DEB` / `cpack -G TGZ` in the build directory (scripts/package.sh).
 set(CPACK_PACKAGE_NAME flink-savepoint)
