@@ -116,6 +116,44 @@ TEST(LintSerializers, KryoFallbackIsAWarningOnThatStateOnly) {
   fs::remove_all(dir);
 }
 
+// A POJO one of whose fields fell back to Kryo: one finding that names both
+// (not the plain Kryo-fallback message).
+TEST(LintSerializers, KryoFieldInsideAPojoIsOneWarning) {
+  std::string kryo = utf("org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializerSnapshot") + i32(2) +
+                     utf("com.example.Blob");
+  for (int m = 0; m < 3; ++m) kryo += i64(0x4F2C69A3D70LL) + i32(0);
+  // PojoSerializerSnapshot v2: class name, fields (name -> framed key, framed serializer snapshot),
+  // registered and non-registered subclasses (empty optional maps).
+  std::string key = utf("com.example.Event") + utf("payload");
+  std::string pojo = utf("org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot") + i32(2) +
+                     utf("com.example.Event") + i64(0x4F2C69A3D70LL) + i32(1) + utf("payload") + std::string(1, '\x01') +
+                     i32(static_cast<int32_t>(key.size())) + key + std::string(1, '\x01') +
+                     i32(static_cast<int32_t>(kryo.size())) + kryo;
+  for (int m = 0; m < 2; ++m) pojo += i64(0x4F2C69A3D70LL) + i32(0);
+  fs::path dir = sample_with_value_serializer("kryo-pojo", pojo);
+  auto f = serializer_findings(dir);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].status, "warn");
+  EXPECT_EQ(f[0].state, "order-count");
+  EXPECT_NE(f[0].message.find("is a POJO with fields that fell back to Kryo"), std::string::npos) << f[0].message;
+  EXPECT_NE(f[0].fix.find("TypeInformation"), std::string::npos) << f[0].fix;
+  fs::remove_all(dir);
+}
+
+// A POJO without Kryo fields: no serializer finding at all.
+TEST(LintSerializers, PlainPojoHasNoFinding) {
+  std::string key = utf("com.example.Event") + utf("id");
+  std::string lng = utf(kLongSnapshot) + i32(3);
+  std::string pojo = utf("org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot") + i32(2) +
+                     utf("com.example.Event") + i64(0x4F2C69A3D70LL) + i32(1) + utf("id") + std::string(1, '\x01') +
+                     i32(static_cast<int32_t>(key.size())) + key + std::string(1, '\x01') +
+                     i32(static_cast<int32_t>(lng.size())) + lng;
+  for (int m = 0; m < 2; ++m) pojo += i64(0x4F2C69A3D70LL) + i32(0);
+  fs::path dir = sample_with_value_serializer("pojo", pojo);
+  EXPECT_TRUE(serializer_findings(dir).empty());
+  fs::remove_all(dir);
+}
+
 TEST(LintSerializers, ScalaSerializersFail) {
   // ScalaOptionSerializerSnapshot<Long>: a composite snapshot (outer version 1, no outer payload).
   std::string scala = utf("org.apache.flink.api.scala.typeutils.ScalaOptionSerializerSnapshot") + i32(3) + i32(911108) +

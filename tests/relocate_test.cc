@@ -4,6 +4,7 @@
 #include "flink_savepoint/relocate.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -382,11 +383,100 @@ TEST(Relocate, LongestPrefixWinsAndMatchesWholeComponents) {
              {"hdfs://nn/flink/checkpoints/job/sha", "s3://never"}};   // not a whole component
   auto rep = relocate(s, o);
   ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+  ASSERT_EQ(rep->changes.size(), 24u);  // every absolute path (12 files, 4 segments, 8 directories)
+  size_t to_shared = 0, to_a = 0;
   for (const auto& c : rep->changes) {
     std::string n(c.new_path);
-    if (std::string(c.old_path).find("/shared") != std::string::npos) EXPECT_EQ(n.rfind("s3://b/sh/", 0), 0u) << n;
-    else EXPECT_EQ(n.rfind("s3://a/", 0), 0u) << n;
+    if (std::string(c.old_path).find("/shared") != std::string::npos) {
+      EXPECT_EQ(n.rfind("s3://b/sh/", 0), 0u) << n;
+      ++to_shared;
+    } else {
+      EXPECT_EQ(n.rfind("s3://a/", 0), 0u) << n;
+      ++to_a;
+    }
     EXPECT_EQ(n.find("never"), std::string::npos);
+  }
+  // sst-12, meta-mat, sst-20, 2 unaligned segments, 2 op_i and 1 raw shared directories
+  EXPECT_EQ(to_shared, 8u);
+  EXPECT_EQ(to_a, 16u);
+}
+
+// The boundary rule on its own (not shadowed by a longer rule): hdfs://nn/flink
+// must not rewrite hdfs://nn/flinkX/..., only hdfs://nn/flink and what is under it.
+TEST(Relocate, PrefixMatchesAtAPathComponentBoundaryOnly) {
+  RelocateOptions o;
+  o.rules = {{"hdfs://nn/flink", "s3://a"}};
+  Snapshot other = build_all_kinds(6, "hdfs://nn/flinkX");
+  std::string before = *encode_metadata(other);
+  auto rep = relocate(other, o);
+  ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+  EXPECT_EQ(rep->changed, 0u);
+  EXPECT_TRUE(rep->changes.empty());
+  EXPECT_EQ(rep->absolute_paths, 24u);
+  EXPECT_EQ(rep->unmatched_absolute, 24u);
+  ASSERT_FALSE(rep->unmatched_examples.empty());
+  EXPECT_EQ(rep->unmatched_examples[0].rfind("hdfs://nn/flinkX/", 0), 0u) << rep->unmatched_examples[0];
+  EXPECT_TRUE(*encode_metadata(other) == before) << "nothing under hdfs://nn/flinkX is rewritten";
+
+  Snapshot same = build_all_kinds(6, "hdfs://nn/flink");
+  rep = relocate(same, o);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->changed, 24u);
+  EXPECT_EQ(rep->unmatched_absolute, 0u);
+  EXPECT_EQ(same.operators[0].subtasks[0].managed_keyed.delegate.path, "s3://a/savepoints/sp-1/meta-0");
+
+  // A path equal to the prefix itself matches too (a directory string).
+  Snapshot s;
+  s.version = 6;
+  Builder b(s);
+  s.operators.resize(1);
+  s.operators[0].coordinator = b.file("hdfs://nn/flinkfile", 3);
+  s.operators[0].subtasks.resize(1);
+  s.operators[0].subtasks[0].managed_op_flag = 1;
+  OperatorHandle& h = s.operators[0].subtasks[0].managed_operator;
+  h.code = code::kSegmentPartitionableOperator;
+  h.task_owned_dir = b.str("hdfs://nn/flink");
+  h.shared_dir = b.str("hdfs://nn/flink-shared");
+  h.is_empty = true;
+  h.delegate.code = code::kEmptySegmentFile;
+  rep = relocate(s, o);
+  ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+  EXPECT_EQ(rep->changed, 1u);
+  EXPECT_EQ(s.operators[0].subtasks[0].managed_operator.task_owned_dir, "s3://a");
+  EXPECT_EQ(s.operators[0].subtasks[0].managed_operator.shared_dir, "hdfs://nn/flink-shared");
+  EXPECT_EQ(s.operators[0].coordinator.path, "hdfs://nn/flinkfile");
+}
+
+// --make-relative turns only direct children of the snapshot directory into
+// relative handles: a file in a subdirectory keeps its absolute path (Flink
+// resolves a relative handle as exclusiveDir/name, with no '/').
+TEST(Relocate, MakeRelativeTakesDirectChildrenOnly) {
+  const std::string base = "hdfs://nn/flink";
+  {
+    Snapshot s = build_all_kinds(6, base);
+    RelocateOptions o;
+    o.make_relative = true;
+    o.snapshot_uri = base + "/checkpoints/job";  // holds shared/ and taskowned/, no file of its own
+    auto rep = relocate(s, o);
+    ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+    EXPECT_EQ(rep->made_relative, 0u);
+    EXPECT_EQ(rep->changed, 0u);
+    EXPECT_EQ(s.operators[0].subtasks[0].managed_keyed.shared_state[0].handle.code, code::kFile);
+    EXPECT_EQ(s.operators[0].subtasks[0].managed_keyed.shared_state[0].handle.path, base + "/checkpoints/job/shared/sst-12");
+  }
+  {
+    Snapshot s = build_all_kinds(6, base);
+    RelocateOptions o;
+    o.make_relative = true;
+    o.snapshot_uri = base + "/checkpoints/job/shared";
+    auto rep = relocate(s, o);
+    ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+    EXPECT_EQ(rep->made_relative, 3u);  // sst-12, meta-mat, sst-20 (segments and directories never)
+    const auto& sst12 = s.operators[0].subtasks[0].managed_keyed.shared_state[0].handle;
+    EXPECT_EQ(sst12.code, code::kRelative);
+    EXPECT_EQ(sst12.path, "sst-12");
+    // shared/job_x/unaligned-0 is a segment; shared/job_x/op_0 a directory: both stay absolute.
+    EXPECT_EQ(s.operators[1].subtasks[0].managed_operator.shared_dir, base + "/checkpoints/job/shared/job_x/op_0");
   }
 }
 
@@ -456,12 +546,12 @@ TEST(Relocate, MakeRelativeRefusesV2AndNeedsAUri) {
   RelocateOptions o;
   o.make_relative = true;
   o.snapshot_uri = "file:/x/savepoints/sp-1";
-  auto r = relocate(s, o);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--make-relative needs metadata version 3", "version 2"}));
   s.version = 6;
   o.snapshot_uri.clear();
-  EXPECT_FALSE(relocate(s, o).ok());
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--make-relative needs the snapshot directory URI"}));
+  o.snapshot_uri = "/";
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--snapshot-uri '/' is not a directory URI"}));
 }
 
 TEST(Relocate, TooLongPathIsAnErrorAndChangesNothing) {
@@ -480,9 +570,12 @@ TEST(Relocate, BadRules) {
   Snapshot s = build_all_kinds(6, "hdfs://nn/flink");
   RelocateOptions o;
   o.rules = {{"/", "s3://x"}};
-  EXPECT_FALSE(relocate(s, o).ok());
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--from '/' is empty (or only slashes)"}));
   o.rules = {{"hdfs://a", "s3://x"}, {"hdfs://a/", "s3://y"}};
-  EXPECT_FALSE(relocate(s, o).ok());
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--from 'hdfs://a/' is given twice"}));
+  // A rule that maps a whole path to nothing.
+  o.rules = {{"hdfs://nn/flink/savepoints/sp-1/meta-0", ""}};
+  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"into an empty path"}));
 }
 
 TEST(Relocate, NonAsciiPrefixesMatchModifiedUtf8) {
@@ -683,19 +776,30 @@ TEST(Relocate, CopyPlanGroupsByDirectory) {
     EXPECT_NE(st.command.find("hdfs dfs -cp -p 'hdfs://nn:8020/flink"), std::string::npos) << st.command;
   }
   EXPECT_EQ(files, 12u + 4u);  // every absolute file and segment handle
+  const size_t dirs = plan.size();
+  EXPECT_EQ(dirs, 6u);  // savepoints/sp-1, shared, shared/job_x, taskowned, taskowned/job_x, dstl
 
   Snapshot s2 = build_all_kinds(6, "s3://old-bucket/flink");
   o.rules = {{"s3://old-bucket", "s3://new-bucket"}};
   rep = relocate(s2, o);
   ASSERT_TRUE(rep.ok());
-  for (const auto& st : copy_plan(rep->changes))
+  auto plan2 = copy_plan(rep->changes);
+  EXPECT_EQ(plan2.size(), dirs);
+  for (const auto& st : plan2) {
     EXPECT_EQ(st.command.rfind("aws s3 cp --recursive 's3://old-bucket/flink/", 0), 0u) << st.command;
+    EXPECT_NE(st.command.find(" 's3://new-bucket/flink/"), std::string::npos) << st.command;
+  }
 
   Snapshot s3 = build_all_kinds(6, "gs://old/flink");
   o.rules = {{"gs://old", "gs://new"}};
   rep = relocate(s3, o);
   ASSERT_TRUE(rep.ok());
-  for (const auto& st : copy_plan(rep->changes)) EXPECT_EQ(st.command.rfind("gsutil -m cp -r 'gs://old/flink/", 0), 0u) << st.command;
+  auto plan3 = copy_plan(rep->changes);
+  EXPECT_EQ(plan3.size(), dirs);
+  for (const auto& st : plan3) {
+    EXPECT_EQ(st.command.rfind("gsutil -m cp -r 'gs://old/flink/", 0), 0u) << st.command;
+    EXPECT_NE(st.command.find(" 'gs://new/flink/"), std::string::npos) << st.command;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -794,6 +898,54 @@ TEST(RelocateWrite, ReadBackCheckCatchesAModelMismatch) {
   EXPECT_EQ(f.entries(), 1u);
 }
 
+// A backup on another file system cannot be a hard link: the original is copied
+// (same bytes, same mode), then the target is replaced.
+TEST(RelocateWrite, BackupOnAnotherFileSystemIsACopy) {
+  const fs::path other = "/dev/shm";
+  struct stat a {}, b {};
+  WriteFixture f;
+  if (::stat(other.c_str(), &b) != 0 || ::stat(f.t.path.c_str(), &a) != 0 || a.st_dev == b.st_dev) {
+    if (test::in_ci()) FAIL() << "/dev/shm must be a separate (tmpfs) file system from " << f.t.path << " under CI=true";
+    GTEST_SKIP() << "/dev/shm is not a separate file system here: the copy fallback cannot be reached";
+  }
+  ASSERT_EQ(::chmod(f.target.c_str(), 0640), 0);
+  WriteOptions wo;
+  wo.backup_path = (other / ("fsp-relocate-backup-" + std::to_string(::getpid()))).string();
+  fs::remove(wo.backup_path);
+  int writes = 0;
+  wo.hooks.write = [&](int fd, const void* p, size_t n) -> ssize_t {
+    ++writes;
+    return ::write(fd, p, n);
+  };
+  auto st = write_metadata_atomically(f.target.string(), f.expected, f.updated, wo);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_TRUE(test::read_file(f.target) == f.updated);
+  EXPECT_TRUE(test::read_file(wo.backup_path) == f.original);
+  struct stat bst {};
+  ASSERT_EQ(::stat(wo.backup_path.c_str(), &bst), 0);
+  EXPECT_EQ(bst.st_mode & 07777, 0640u);
+  EXPECT_EQ(bst.st_nlink, 1u) << "a copy, not a link";
+  EXPECT_GE(writes, 2) << "the new file and the backup copy are both written";
+
+  // The copy failing (the backup's file system full) leaves the target as it was and no backup.
+  fs::remove(wo.backup_path);
+  write_file(f.target, f.original);
+  int n = 0;
+  wo.hooks.write = [&](int fd, const void* p, size_t len) -> ssize_t {
+    if (++n == 1) return ::write(fd, p, len);  // the new _metadata
+    errno = ENOSPC;
+    return -1;
+  };
+  st = write_metadata_atomically(f.target.string(), f.expected, f.updated, wo);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kIo);
+  EXPECT_NE(st.error().message.find("writing the backup"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("No space left"), std::string::npos) << st.error().message;
+  EXPECT_TRUE(test::read_file(f.target) == f.original);
+  EXPECT_FALSE(fs::exists(wo.backup_path));
+  EXPECT_EQ(f.entries(), 1u);
+}
+
 TEST(RelocateWrite, UnwritableDirectoryIsCantCreate) {
   Snapshot s = build_all_kinds(6, "hdfs://nn/flink");
   std::string bytes = *encode_metadata(s);
@@ -868,6 +1020,8 @@ TEST(RelocateCli, OutputInPlaceAndRefusals) {
   fs::create_directories(out);
   r = f.run("--from hdfs://nn/flink --to s3://b/flink --output " + q(out));
   ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string relocated_b = test::read_file(out / "_metadata");
+  EXPECT_FALSE(relocated_b == f.original);
   auto sf = open_snapshot((out / "_metadata").string());
   ASSERT_TRUE(sf.ok());
   EXPECT_EQ(sf->snapshot.operators[0].subtasks[0].managed_keyed.delegate.path, "s3://b/flink/savepoints/sp-1/meta-0");
@@ -879,8 +1033,7 @@ TEST(RelocateCli, OutputInPlaceAndRefusals) {
   r = f.run("--from hdfs://nn/flink --to s3://b/flink --in-place");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(test::read_file(f.snap / "_metadata.bak") == f.original);
-  EXPECT_TRUE(test::read_file(f.meta) == test::read_file(out / "_metadata") ||
-              test::read_file(f.meta) != f.original);
+  EXPECT_TRUE(test::read_file(f.meta) == relocated_b) << "in place writes what --output wrote for the same rules";
   EXPECT_EQ(f.run("--from s3://b/flink --to hdfs://nn/flink --in-place").exit_code, 73);
   fs::remove(f.snap / "_metadata.bak");
   r = f.run("--from s3://b/flink --to hdfs://nn/flink --in-place");
@@ -923,6 +1076,87 @@ TEST(RelocateCli, PrintCopyPlan) {
   EXPECT_NE(r.out.find("hdfs dfs -cp -p 'hdfs://nn/flink/checkpoints/job/shared/*' 's3a://b/flink/checkpoints/job/shared/'"),
             std::string::npos)
       << r.out;
+  EXPECT_TRUE(test::read_file(f.meta) == f.original);
+}
+
+TEST(RelocateCli, DryRunJsonNamesLocalFilesOfIncrementalEntries) {
+  CliFixture f;
+  auto j = test::run_command(test::cli_path() + " relocate " + q(f.meta) +
+                             " --from hdfs://nn/flink --to s3://b/flink --dry-run --json");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  auto doc = nlohmann::json::parse(j.out);
+  ASSERT_EQ(doc["changes"].size(), 24u);
+  size_t with_local = 0;
+  for (const auto& c : doc["changes"]) {
+    if (!c.contains("local_path")) continue;
+    ++with_local;
+    if (c["old_path"] == "hdfs://nn/flink/checkpoints/job/shared/sst-12") {
+      EXPECT_EQ(c["local_path"], "000012.sst");
+      EXPECT_EQ(c["role"], "shared state");
+      EXPECT_EQ(c["new_path"], "s3://b/flink/checkpoints/job/shared/sst-12");
+      EXPECT_EQ(c["operator_id"], "01000000000000000000000000000000");
+      EXPECT_EQ(c["subtask"], 0);
+    }
+  }
+  // 000012.sst, 000014.sst, MANIFEST-000004 (subtask 0) and 000020.sst (materialized, subtask 1)
+  EXPECT_EQ(with_local, 4u) << j.out;
+}
+
+TEST(RelocateCli, VerifyJsonListsEachMissingFileWithWhereItWasLooked) {
+  CliFixture f;
+  fs::path out = f.t.path / "out";
+  fs::create_directories(out);
+  fs::path mirror = f.t.path / "mirror";
+  auto r = test::run_command(test::cli_path() + " relocate " + q(f.meta) + " --from hdfs://nn/flink --to s3://b/flink --output " +
+                             q(out) + " --verify --json --path-map " + q("s3://b/flink=" + mirror.string()));
+  ASSERT_EQ(r.exit_code, 1) << r.out;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["written"], false);
+  EXPECT_EQ(doc["changed"], 24);
+  EXPECT_EQ(doc["dry_run"], false);
+  const auto& v = doc["verify"];
+  EXPECT_EQ(v["not_checked"], 0);
+  // Every absolute file, segment file and directory is looked at in the (empty) mirror; the relative sst-13 in out/.
+  EXPECT_EQ(v["checked"].get<int>(), static_cast<int>(v["missing"].size()));
+  bool found = false;
+  for (const auto& m : v["missing"]) {
+    if (m["path"] != "s3://b/flink/checkpoints/job/shared/sst-12") continue;
+    found = true;
+    EXPECT_EQ(m["local_path"], (mirror / "checkpoints/job/shared/sst-12").string());
+    EXPECT_EQ(m["expected_size"], 12000);
+    EXPECT_TRUE(m["actual_size"].is_null());
+    EXPECT_EQ(m["directory"], false);
+    EXPECT_NE(m["where"].get<std::string>().find("operator #0"), std::string::npos) << m["where"];
+  }
+  EXPECT_TRUE(found) << r.out;
+  EXPECT_FALSE(fs::exists(out / "_metadata"));
+}
+
+TEST(RelocateCli, PrintCopyPlanJson) {
+  CliFixture f;
+  auto r = test::run_command(test::cli_path() + " relocate " + q(f.meta) +
+                             " --from hdfs://nn/flink --to s3://b/flink --print-copy-plan --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["copy_plan"].size(), 6u) << r.out;
+  int files = 0;
+  bool shared = false;
+  for (const auto& st : doc["copy_plan"]) {
+    files += st["files"].get<int>();
+    EXPECT_EQ(st["from"].get<std::string>().rfind("hdfs://nn/flink/", 0), 0u) << st;
+    EXPECT_EQ(st["to"].get<std::string>().rfind("s3://b/flink/", 0), 0u) << st;
+    if (st["from"] == "hdfs://nn/flink/checkpoints/job/shared") {
+      shared = true;
+      EXPECT_EQ(st["to"], "s3://b/flink/checkpoints/job/shared");
+      EXPECT_EQ(st["files"], 3);
+      EXPECT_EQ(st["command"],
+                "hdfs dfs -mkdir -p 's3a://b/flink/checkpoints/job/shared' && hdfs dfs -cp -p "
+                "'hdfs://nn/flink/checkpoints/job/shared/*' 's3a://b/flink/checkpoints/job/shared/'");
+    }
+  }
+  EXPECT_TRUE(shared) << r.out;
+  EXPECT_EQ(files, 16);
+  EXPECT_EQ(doc["written"], false);
   EXPECT_TRUE(test::read_file(f.meta) == f.original);
 }
 

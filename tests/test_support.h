@@ -12,9 +12,13 @@
 #endif
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "flink_savepoint/result.h"
 
 namespace fsp::test {
 
@@ -23,6 +27,21 @@ std::optional<std::filesystem::path> shared_dir();
 
 // True when running under CI (CI=true): missing test data is then a failure.
 bool in_ci();
+
+// An error test asserts what kind of error and what it says, never only !ok():
+// EXPECT_TRUE(test::is_error(r, ErrorKind::kData, {"long string length"})).
+template <class R>
+::testing::AssertionResult is_error(const R& r, ErrorKind kind, std::initializer_list<std::string_view> words) {
+  if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected an error";
+  const auto& e = r.error();
+  if (e.kind != kind)
+    return ::testing::AssertionFailure() << "error kind " << static_cast<int>(e.kind) << ", expected "
+                                         << static_cast<int>(kind) << ": " << e.to_string();
+  for (std::string_view w : words)
+    if (e.to_string().find(w) == std::string::npos)
+      return ::testing::AssertionFailure() << "the error does not say \"" << w << "\": " << e.to_string();
+  return ::testing::AssertionSuccess() << e.to_string();
+}
 
 // Path of the CLI binary built with the tests.
 std::string cli_path();

@@ -1,0 +1,75 @@
+// The snapshot summary's state backend (what `inspect` prints and `check`
+// relies on) over Flink's real files: one file per branch of the inference,
+// read through `inspect --json` (summary.backend). Files: the StatefulJob
+// migration snapshots of ../shared/testdata/flink-repo (GROUND_TRUTH.md 2.1),
+// whose directory names say the backend Flink's test used.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "test_support.h"
+
+namespace fsp {
+namespace {
+
+nlohmann::json inspect_json(const std::filesystem::path& p) {
+  auto r = test::run_command(test::cli_path() + " inspect --json '" + p.string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << p << ": " << r.out;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+TEST(SummaryReal, BackendOfEachKindOfSnapshot) {
+  FSP_REQUIRE_SHARED(shared);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // v4+ KeyGroupsStateHandle: heap; RocksDB writes incremental handles since 1.16.
+      {"new-stateful-udf-migration-itcase-flink1.16-hashmap-savepoint-native", "hashmap"},
+      {"new-stateful-udf-migration-itcase-flink1.16-hashmap-checkpoint", "hashmap"},
+      {"new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint-native", "hashmap"},
+      {"type-serializer-snapshot-migration-itcase-flink1.16-hashmap-checkpoint", "hashmap"},
+      {"new-stateful-udf-migration-itcase-flink2.0-hashmap-savepoint-native", "hashmap"},
+      {"new-stateful-udf-migration-itcase-flink2.3-hashmap-checkpoint", "hashmap"},
+      // v3 (Flink 1.11-1.15): the same handle is heap or a RocksDB full snapshot.
+      {"new-stateful-udf-migration-itcase-flink1.15-hashmap-checkpoint", "heap-or-rocksdb-full"},
+      {"new-stateful-udf-migration-itcase-flink1.15-rocksdb-checkpoint", "heap-or-rocksdb-full"},
+      {"new-stateful-udf-migration-itcase-flink1.12-savepoint", "heap-or-rocksdb-full"},
+      // IncrementalRemoteKeyedStateHandle.
+      {"new-stateful-udf-migration-itcase-flink1.16-rocksdb-savepoint-native", "rocksdb"},
+      {"new-stateful-udf-migration-itcase-flink2.3-rocksdb-checkpoint", "rocksdb"},
+      // A changelog checkpoint wrapping nothing materialized yet.
+      {"new-stateful-udf-migration-itcase-flink1.17-hashmap-checkpoint", "changelog+none"},
+      // Canonical savepoint.
+      {"new-stateful-udf-migration-itcase-flink1.16-hashmap-savepoint", "any (canonical)"},
+      // No keyed state at all.
+      {"operatorstate/nonKeyed-flink1.20", "none"},
+  };
+  for (const auto& [dir, backend] : cases) {
+    auto p = shared / "testdata/flink-repo/flink-tests/src/test/resources" / dir;
+    auto j = inspect_json(p);
+    ASSERT_FALSE(j.is_discarded()) << dir;
+    EXPECT_EQ(j["summary"]["backend"], backend) << dir << ": " << j["summary"]["backend_reason"];
+  }
+}
+
+// Every v4+ heap snapshot of the corpus (directory says hashmap, not a canonical
+// savepoint, with keyed handles): "hashmap", never the v3 ambiguity.
+TEST(SummaryReal, EveryV4HeapSnapshotIsHashmap) {
+  FSP_REQUIRE_SHARED(shared);
+  size_t n = 0;
+  for (const auto& row : test::manifest()) {
+    if (row.metadata_version < 4 || row.path.find("-hashmap-") == std::string::npos) continue;
+    if (row.path.find("-hashmap-savepoint/") != std::string::npos) continue;  // canonical
+    auto j = inspect_json(shared / "testdata/flink-repo" / row.path);
+    ASSERT_FALSE(j.is_discarded()) << row.path;
+    std::string b = j["summary"]["backend"];
+    if (b == "none" || b.rfind("changelog+", 0) == 0) continue;  // no materialized keyed handle
+    EXPECT_EQ(b, "hashmap") << row.path;
+    ++n;
+  }
+  EXPECT_GE(n, 30u);
+}
+
+}  // namespace
+}  // namespace fsp
