@@ -7,19 +7,28 @@
 #   1. build (./build) and the test suite
 #   1b. examples: install into a clean prefix, build examples/ against the package, run it
 #   1c. package: cpack .deb and .tar.gz, apt-get install the .deb, run the installed tool, man page, completion
-#   2. sanitize: the suite again under AddressSanitizer + UBSan (./build-asan)
-#   3. fuzz: every libFuzzer target for FSP_FUZZ_SECONDS (default 60) each (./build-fuzz)
-# Developers may skip stages 2 and 3 with FSP_SKIP_SANITIZE=1 / FSP_SKIP_FUZZ=1;
-# under CI=true every stage runs.
+#   2. coverage: the suite in a gcc --coverage build (./build-cov), line and branch
+#      coverage per layer, fails below the floors in scripts/coverage.sh
+#   3. mutation sample: the "ci: yes" mutations of scripts/mutations.txt must
+#      each make a test fail (scripts/mutate.sh --ci, ./build-mut)
+#   4. sanitize: the suite again under AddressSanitizer + UBSan (./build-asan)
+#   5. fuzz: every libFuzzer target for FSP_FUZZ_SECONDS (default 60) each (./build-fuzz)
+# Developers may skip stages 2-5 with FSP_SKIP_COVERAGE=1, FSP_SKIP_MUTATE=1,
+# FSP_SKIP_SANITIZE=1, FSP_SKIP_FUZZ=1; under CI=true every stage runs.
+# docs/testing.md describes the suite and each stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 skip_sanitize=${FSP_SKIP_SANITIZE:-0}
 skip_fuzz=${FSP_SKIP_FUZZ:-0}
+skip_coverage=${FSP_SKIP_COVERAGE:-0}
+skip_mutate=${FSP_SKIP_MUTATE:-0}
 if [ "${CI:-}" = "true" ]; then
-  if [ "$skip_sanitize" = 1 ] || [ "$skip_fuzz" = 1 ]; then echo "test: CI=true: FSP_SKIP_* ignored, every stage runs"; fi
+  if [ "$skip_sanitize$skip_fuzz$skip_coverage$skip_mutate" != 0000 ]; then echo "test: CI=true: FSP_SKIP_* ignored, every stage runs"; fi
   skip_sanitize=0
   skip_fuzz=0
+  skip_coverage=0
+  skip_mutate=0
 fi
 
 declare -a summary=()
@@ -51,6 +60,8 @@ fi
 stage "tests" run_suite
 stage "examples" scripts/examples.sh
 stage "package (.deb install)" scripts/package.sh
+if [ "$skip_coverage" = 1 ]; then summary+=("coverage: skipped (FSP_SKIP_COVERAGE=1)"); else stage "coverage" scripts/coverage.sh; fi
+if [ "$skip_mutate" = 1 ]; then summary+=("mutation sample: skipped (FSP_SKIP_MUTATE=1)"); else stage "mutation sample" scripts/mutate.sh --ci; fi
 if [ "$skip_sanitize" = 1 ]; then summary+=("sanitize: skipped (FSP_SKIP_SANITIZE=1)"); else stage "sanitize (ASan+UBSan)" scripts/sanitize.sh; fi
 if [ "$skip_fuzz" = 1 ]; then summary+=("fuzz: skipped (FSP_SKIP_FUZZ=1)"); else stage "fuzz" scripts/fuzz.sh; fi
 

@@ -79,13 +79,13 @@ TEST(RegressionStateDecoders, ProxyResyncSearchWithSmallPrefixGivesIncompletePro
   std::string s = keyed_proxy_with_unknown(0, 2000, &at);
   auto r = state::decode_keyed_proxy(s, s.size(), 0);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  // Either the payload runs to the bound (found) or the proxy is marked incomplete.
-  if (r->complete) {
-    EXPECT_EQ(r->end, s.size());
-    ASSERT_EQ(r->unknown_classes.size(), 1u);
-  } else {
-    EXPECT_EQ(r->end, at);
-  }
+  // No end of the unknown payload makes the rest decode to the bound (the tail is 0x7F
+  // bytes): the proxy is incomplete, ending where the unknown payload starts.
+  EXPECT_FALSE(r->complete);
+  EXPECT_EQ(r->end, at);
+  EXPECT_NE(r->incomplete_reason.find("com.example.UnknownSerializer$Snapshot"), std::string::npos) << r->incomplete_reason;
+  ASSERT_EQ(r->states.size(), 1u);
+  EXPECT_EQ(r->states[0].name, "st");
 }
 
 // Limit: serializer snapshots nest at most kMaxSnapshotDepth levels; deeper is

@@ -396,9 +396,9 @@ TEST(Relocate, LongestPrefixWinsAndMatchesWholeComponents) {
     }
     EXPECT_EQ(n.find("never"), std::string::npos);
   }
-  // sst-12, meta-mat, sst-20, 2 unaligned segments, 2 op_i and 1 raw shared directories
-  EXPECT_EQ(to_shared, 8u);
-  EXPECT_EQ(to_a, 16u);
+  // sst-12, meta-mat, sst-20, 2 unaligned segments, op_0, op_1 and twice raw (directories)
+  EXPECT_EQ(to_shared, 9u);
+  EXPECT_EQ(to_a, 15u);
 }
 
 // The boundary rule on its own (not shadowed by a longer rule): hdfs://nn/flink
@@ -1158,6 +1158,74 @@ TEST(RelocateCli, PrintCopyPlanJson) {
   EXPECT_EQ(files, 16);
   EXPECT_EQ(doc["written"], false);
   EXPECT_TRUE(test::read_file(f.meta) == f.original);
+}
+
+TEST(RelocateCli, StandardInputUnmatchedPathsAndUsageErrors) {
+  CliFixture f;
+  auto in = [&](const std::string& args) {
+    return test::run_command("cat " + q(f.meta) + " | " + test::cli_path() + " relocate - " + args + " 2>&1");
+  };
+  // Only the savepoint directory is mapped: the rest is listed as unmatched, by directory.
+  auto r = in("--from hdfs://nn/flink/savepoints --to s3://b/sp --dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("7 path(s) would be rewritten of 24 absolute path(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("17 absolute path(s) matched no --from prefix, e.g. under:\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  hdfs://nn/flink/checkpoints/job/shared\n"), std::string::npos) << r.out;
+  auto j = test::run_command("cat " + q(f.meta) + " | " + test::cli_path() +
+                             " relocate - --from hdfs://nn/flink/savepoints --to s3://b/sp --dry-run --json");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["input"], "-");
+  EXPECT_EQ(doc["unmatched_absolute"], 17);
+  EXPECT_EQ(doc["absolute_paths"], 24);
+  EXPECT_EQ(doc["unmatched_directories"].size(), 5u);  // at most five examples
+
+  auto usage = [&](const std::string& args, const std::string& says) {
+    auto u = in(args);
+    EXPECT_EQ(u.exit_code, 64) << args << ": " << u.out;
+    EXPECT_NE(u.out.find(says), std::string::npos) << args << ": " << u.out;
+  };
+  usage("--from a --to b --in-place", "--in-place cannot rewrite standard input; use --output");
+  usage("--make-relative --dry-run", "--make-relative on standard input needs --snapshot-uri URI");
+  usage("--from a --to b --dry-run --output " + q(f.t.path / "x"), "choose one of --output, --in-place and --dry-run");
+  usage("--from a --dry-run", "every --from needs a --to (1 --from, 0 --to)");
+  usage("--dry-run", "nothing to do: give --from PREFIX --to PREFIX and/or --make-relative");
+  usage("--from a --to b --dry-run --verify --path-map nomapping", "--path-map expects PREFIX=LOCAL_DIR");
+  // From standard input to a file: written, and it decodes to the relocated model.
+  fs::path out = f.t.path / "from-stdin";
+  fs::create_directories(out);
+  auto w = in("--from hdfs://nn/flink --to s3://b/flink --output " + q(out));
+  ASSERT_EQ(w.exit_code, 0) << w.out;
+  auto sf = open_snapshot((out / "_metadata").string());
+  ASSERT_TRUE(sf.ok());
+  EXPECT_EQ(sf->snapshot.operators[0].subtasks[0].managed_keyed.delegate.path, "s3://b/flink/savepoints/sp-1/meta-0");
+}
+
+TEST(RelocateCli, IncludeInlineNamesAndRelativeHandlesNote) {
+  CliFixture f;
+  auto r = f.run("--from hdfs://nn/flink --to s3://b/flink --dry-run --include-inline-names");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("26 path(s) would be rewritten"), std::string::npos) << r.out;  // + 2 inline names
+  EXPECT_NE(r.out.find("[inline-name]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ s3://b/flink/savepoints/sp-1/current-0"), std::string::npos) << r.out;
+  // Writing elsewhere: the snapshot's relative handle (sst-13) resolves against the new directory: a note says so.
+  fs::path out = f.t.path / "elsewhere";
+  fs::create_directories(out);
+  auto w = f.run("--from hdfs://nn/flink --to s3://b/flink --output " + q(out));
+  ASSERT_EQ(w.exit_code, 0) << w.out;
+  EXPECT_NE(w.out.find("note: 1 relative handle(s) resolve against " + fs::weakly_canonical(out).string()), std::string::npos)
+      << w.out;
+  // Without relative handles there is nothing to note.
+  Snapshot abs = build_all_kinds(6, "hdfs://nn/flink");
+  Builder b(abs);
+  abs.operators[0].subtasks[0].managed_keyed.shared_state[1].handle = b.file("hdfs://nn/flink/checkpoints/job/shared/sst-13", 13000);
+  write_file(f.meta, *encode_metadata(abs));
+  fs::path out2 = f.t.path / "elsewhere2";
+  fs::create_directories(out2);
+  auto w2 = f.run("--from hdfs://nn/flink --to s3://b/flink --output " + q(out2));
+  ASSERT_EQ(w2.exit_code, 0) << w2.out;
+  EXPECT_EQ(w2.out.find("note:"), std::string::npos) << w2.out;
+  EXPECT_NE(w2.out.find("25 path(s) rewritten of 25 absolute path(s)"), std::string::npos) << w2.out;
 }
 
 TEST(RelocateCli, InspectJsonDiffersOnlyInRewrittenPaths) {

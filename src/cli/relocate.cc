@@ -201,10 +201,11 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       uint64_t relative = 0;  // the relative handles the input already had
       for_each_stream_handle(std::as_const(s), [&](const StreamHandle& h, const HandleLocation&) { relative += h.code == code::kRelative; });
       relative -= std::min(relative, rep->made_relative);  // those were made relative to this directory on purpose
-      if (relative)
+      if (relative) {
         std::cout.flush();
         std::cerr << "note: " << relative << " relative handle(s) resolve against " << out_dir.string()
                   << ": copy the snapshot directory's files there (or write the result into the directory that holds them)\n";
+      }
     }
   }
   if (writes && exit_code == 0) {
