@@ -16,10 +16,12 @@ BRANCH_FLOOR=${FSP_COV_BRANCH_FLOOR:-75.0}
 
 if [ "${FSP_COV_SKIP_BUILD:-0}" != 1 ]; then
   # -O0: the fastest compile and exact line attribution; no benchmarks, no fuzzers.
-  cmake -S . -B build-cov -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER=g++ \
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B build-cov -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER=g++ "${launcher[@]}" \
     -DCMAKE_CXX_FLAGS="-O0 -g0 --coverage" -DCMAKE_EXE_LINKER_FLAGS="--coverage" \
     -DFSP_BUILD_BENCH=OFF -DFSP_BUILD_FUZZ=OFF >/dev/null
-  ninja -C build-cov
+  ninja -C build-cov -j "$(nproc)"
   find build-cov -name '*.gcda' -delete
   (cd build-cov && ctest --output-on-failure -j2 --timeout 1800 "$@")
 fi

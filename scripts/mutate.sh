@@ -60,7 +60,7 @@ run_suite() {  # run_suite FILTER LOG: the suite's exit status
 }
 
 echo "mutate: building the unmutated copy and running the suite once"
-ninja -C "$build" "${targets[@]}" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; echo "mutate: the copy does not build"; exit 1; }
+ninja -C "$build" -j "$(nproc)" "${targets[@]}" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; echo "mutate: the copy does not build"; exit 1; }
 if ! run_suite '*' "$work/baseline.log"; then
   grep -E '^\[  FAILED  \]' "$work/baseline.log" | head -20
   echo "mutate: the suite fails without any mutation; fix that first"
@@ -136,7 +136,7 @@ for ((i = 0; i < ${#records[@]}; i += 8)); do
   fi
   restore=$matches
   start=$SECONDS
-  if ! ninja -C "$build" "${targets[@]}" >"$work/build.log" 2>&1; then
+  if ! ninja -C "$build" -j "$(nproc)" "${targets[@]}" >"$work/build.log" 2>&1; then
     invalid+=("$id")
     echo "INVALID   $id: does not compile ($matches)"
   elif run_suite "$tests" "$work/run.log"; then
