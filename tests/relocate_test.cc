@@ -925,6 +925,9 @@ TEST(RelocateWrite, BackupOnAnotherFileSystemIsACopy) {
   ASSERT_EQ(::stat(wo.backup_path.c_str(), &bst), 0);
   EXPECT_EQ(bst.st_mode & 07777, 0640u);
   EXPECT_EQ(bst.st_nlink, 1u) << "a copy, not a link";
+  struct stat tst {};
+  ASSERT_EQ(::stat(f.target.c_str(), &tst), 0);
+  EXPECT_EQ(tst.st_mode & 07777, 0640u) << "the new _metadata keeps the original's mode";
   EXPECT_GE(writes, 2) << "the new file and the backup copy are both written";
 
   // The copy failing (the backup's file system full) leaves the target as it was and no backup.
