@@ -109,16 +109,16 @@ TEST(CliPaths, InspectHandlesTableOverARealRocksDbSavepoint) {
   auto dir = shared / "testdata/flink-repo/flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink1.20-rocksdb-savepoint-native";
   auto r = test::run_command(test::cli_path() + " inspect --handles '" + dir.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"operator", "subtask", "slot", "role", "type", "size", "path"})) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"operator", "subtask", "slot", "role", "type", "size", "path"}))) << r.out;
   // Source 2's operator state, and FlatMap1's subtask 1: meta data and private RocksDB files by local name.
-  EXPECT_TRUE(has_row(r.out, {"#0", "1f2b5df5a66154aca61fcb26193792be", "0", "managed", "operator", "state", "data",
-                              "RelativeFileStateHandle", "282", "8c3315c9-036e-4e76-9268-96ccf8c098b7"}))
+  EXPECT_TRUE((has_row(r.out, {"#0", "1f2b5df5a66154aca61fcb26193792be", "0", "managed", "operator", "state", "data",
+                              "RelativeFileStateHandle", "282", "8c3315c9-036e-4e76-9268-96ccf8c098b7"})))
       << r.out;
-  EXPECT_TRUE(has_row(r.out, {"#1", "d5c8b168c6cbfe8c507a10f88b325243", "1", "managed", "keyed", "state", "meta", "data",
-                              "RelativeFileStateHandle", "505", "2d0aff85-6bc9-4469-951c-2ba222ef639b"}))
+  EXPECT_TRUE((has_row(r.out, {"#1", "d5c8b168c6cbfe8c507a10f88b325243", "1", "managed", "keyed", "state", "meta", "data",
+                              "RelativeFileStateHandle", "505", "2d0aff85-6bc9-4469-951c-2ba222ef639b"})))
       << r.out;
-  EXPECT_TRUE(has_row(r.out, {"#1", "d5c8b168c6cbfe8c507a10f88b325243", "1", "managed", "keyed", "state", "private", "state",
-                              "000010.sst", "RelativeFileStateHandle", "982", "68a656a0-e1ab-494b-ae37-77e5917067bd"}))
+  EXPECT_TRUE((has_row(r.out, {"#1", "d5c8b168c6cbfe8c507a10f88b325243", "1", "managed", "keyed", "state", "private", "state",
+                              "000010.sst", "RelativeFileStateHandle", "982", "68a656a0-e1ab-494b-ae37-77e5917067bd"})))
       << r.out;
   // Without --handles: no handle table.
   auto plain = test::run_command(test::cli_path() + " inspect '" + dir.string() + "'");
@@ -131,18 +131,18 @@ TEST(CliPaths, InspectStatesTablesOverARealHeapSavepoint) {
   auto dir = shared / "testdata/flink-repo/flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink2.0-hashmap-savepoint-native";
   auto r = test::run_command(test::cli_path() + " inspect --states '" + dir.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"CheckpointingKeyedStateFlatMap1", "(d5c8b168c6cbfe8c507a10f88b325243)"})) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"state", "kind", "type", "ttl", "entries", "bytes", "key", "groups", "max", "kg", "bytes"}));
-  EXPECT_TRUE(has_row(r.out, {"state-name", "value", "Long", "no", "4", "86", "3", "40"})) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"state-name", "value", "Long", "no", "4", "114", "3", "54"})) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"_timer_state/event_timer", "timers", "Timer<Tuple1<Long>,", "Long>", "no", "4", "120", "4", "54"}))
+  EXPECT_TRUE((has_row(r.out, {"CheckpointingKeyedStateFlatMap1", "(d5c8b168c6cbfe8c507a10f88b325243)"}))) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"state", "kind", "type", "ttl", "entries", "bytes", "key", "groups", "max", "kg", "bytes"})));
+  EXPECT_TRUE((has_row(r.out, {"state-name", "value", "Long", "no", "4", "86", "3", "40"}))) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"state-name", "value", "Long", "no", "4", "114", "3", "54"}))) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"_timer_state/event_timer", "timers", "Timer<Tuple1<Long>,", "Long>", "no", "4", "120", "4", "54"})))
       << r.out;
-  EXPECT_TRUE(has_row(r.out, {"source-state", "operator_union", "String", "no", "4", "94", "-", "-"})) << r.out;
-  EXPECT_TRUE(has_row(r.out, {"source-state", "operator_list", "String", "no", "4", "94", "-", "-"})) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"source-state", "operator_union", "String", "no", "4", "94", "-", "-"}))) << r.out;
+  EXPECT_TRUE((has_row(r.out, {"source-state", "operator_list", "String", "no", "4", "94", "-", "-"}))) << r.out;
   // --no-statistics: the headers only, entries and bytes unknown.
   auto h = test::run_command(test::cli_path() + " inspect --states --no-statistics '" + dir.string() + "'");
   ASSERT_EQ(h.exit_code, 0) << h.out;
-  EXPECT_TRUE(has_row(h.out, {"state-name", "value", "Long", "no", "-", "-", "-", "-"})) << h.out;
+  EXPECT_TRUE((has_row(h.out, {"state-name", "value", "Long", "no", "-", "-", "-", "-"}))) << h.out;
 }
 
 }  // namespace

@@ -367,15 +367,15 @@ TEST(JavaSerialization, HugeCountsAreRejectedBeforeAllocating) {
 
   Stream neg;
   neg.u8(0x75).class_desc("[I", kSerializable, {}, 0).null().i32(-1);
-  EXPECT_TRUE(test::is_error(parse_java_object(neg.bytes()), ErrorKind::kData, {"array elements", "at byte"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(neg.bytes()), ErrorKind::kData, {"array elements", "at byte"})));
 
   Stream longstr;
   longstr.u8(0x7C).i64(int64_t{1} << 62).raw("abc");
-  EXPECT_TRUE(test::is_error(parse_java_object(longstr.bytes()), ErrorKind::kData, {"long string length", "at byte"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(longstr.bytes()), ErrorKind::kData, {"long string length", "at byte"})));
 
   Stream block;  // an object with a write method whose block data claims 2 GB
   block.u8(0x73).class_desc("A", kSerializable | kWriteMethod, {}).null().u8(0x7A).i32(0x7FFFFFF0).raw("zz");
-  EXPECT_TRUE(test::is_error(parse_java_object(block.bytes()), ErrorKind::kData, {"block data", "at byte"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(block.bytes()), ErrorKind::kData, {"block data", "at byte"})));
 
   Stream fields;
   fields.u8(0x73).u8(0x72).utf("A").i64(1).u8(kSerializable).u16(0x7FFF).u8('I');
@@ -393,7 +393,7 @@ TEST(JavaSerialization, BadReferencesAndCycles) {
 
   Stream below_base;
   below_base.u8(0x71).i32(0x10);
-  EXPECT_TRUE(test::is_error(parse_java_object(below_base.bytes()), ErrorKind::kData, {"invalid back-reference", "at byte"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(below_base.bytes()), ErrorKind::kData, {"invalid back-reference", "at byte"})));
 
   Stream self_super;  // a class descriptor that is its own superclass
   self_super.u8(0x73).u8(0x72).utf("A").i64(1).u8(kSerializable).u16(0).end_block().ref(0);
@@ -544,11 +544,11 @@ TEST(JavaSerialization, UnsupportedAndInvalidConstructs) {
 
   Stream bad_field;  // field type code 'X'
   bad_field.u8(0x73).u8(0x72).utf("A").i64(1).u8(kSerializable).u16(1).u8('X').utf("x").end_block().null();
-  EXPECT_TRUE(test::is_error(parse_java_object(bad_field.bytes()), ErrorKind::kData, {"class A, field x: illegal field type code"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(bad_field.bytes()), ErrorKind::kData, {"class A, field x: illegal field type code"})));
 
   Stream bad_sig;  // object field with a primitive signature
   bad_sig.u8(0x73).u8(0x72).utf("A").i64(1).u8(kSerializable).u16(1).u8('L').utf("x").str("I").end_block().null();
-  EXPECT_TRUE(test::is_error(parse_java_object(bad_sig.bytes()), ErrorKind::kData, {"class A, field x: illegal type signature"}));
+  EXPECT_TRUE((test::is_error(parse_java_object(bad_sig.bytes()), ErrorKind::kData, {"class A, field x: illegal type signature"})));
 
   Stream not_enum;  // TC_ENUM with a class that is not an enum
   not_enum.u8(0x7E).class_desc("A", kSerializable, {}).null().str("X");

@@ -66,7 +66,9 @@ TEST(LintRules, TtlWarnsOnKeyedStatesWithoutTtlOnly) {
   for (const auto& f : r.findings) {
     EXPECT_NE(f.state, "left-records") << f.check << ": " << f.message;
     EXPECT_NE(f.state, "right-records") << f.check << ": " << f.message;
-    if (f.check == "ttl") EXPECT_NE(f.message.find("no TTL"), std::string::npos) << f.message;
+    if (f.check == "ttl") {
+      EXPECT_NE(f.message.find("no TTL"), std::string::npos) << f.message;
+    }
   }
 }
 
@@ -77,7 +79,9 @@ TEST(LintRules, TtlOnStatefulJobValueStates) {
   ASSERT_TRUE(r.states_read) << r.states_note;
   auto ttl = findings(r, "ttl");
   // state-name (ValueState<Long>, no TTL) in the four keyed operators; timers and operator state never.
-  for (const char* op : {kFlatMap1, kTimely1, kFlatMap2, kTimely2}) EXPECT_EQ(ttl[{op, "state-name"}], "warn") << op;
+  for (const char* op : {kFlatMap1, kTimely1, kFlatMap2, kTimely2}) {
+    EXPECT_EQ(ttl[std::make_pair(std::string(op), std::string("state-name"))], "warn") << op;
+  }
   EXPECT_EQ(ttl.size(), 4u);
 }
 

@@ -546,7 +546,7 @@ TEST(Relocate, MakeRelativeRefusesV2AndNeedsAUri) {
   RelocateOptions o;
   o.make_relative = true;
   o.snapshot_uri = "file:/x/savepoints/sp-1";
-  EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--make-relative needs metadata version 3", "version 2"}));
+  EXPECT_TRUE((test::is_error(relocate(s, o), ErrorKind::kUsage, {"--make-relative needs metadata version 3", "version 2"})));
   s.version = 6;
   o.snapshot_uri.clear();
   EXPECT_TRUE(test::is_error(relocate(s, o), ErrorKind::kUsage, {"--make-relative needs the snapshot directory URI"}));
