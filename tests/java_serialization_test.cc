@@ -260,11 +260,15 @@ TEST(JavaSerialization, EveryTruncationFailsCleanly) {
 // error) or is refused with an error that says it is the checkpoint properties
 // (never both, never neither).
 void expect_parsed_or_explained(const SnapshotProperties& p, size_t what) {
-  EXPECT_TRUE(p.present) << what;
   if (p.parsed) {
     EXPECT_TRUE(p.parse_error.empty()) << what << ": " << p.parse_error;
-    EXPECT_TRUE(p.type_class == "CheckpointType" || p.type_class == "SavepointType") << what << ": " << p.type_class;
+    if (p.present) {
+      EXPECT_TRUE(p.type_class == "CheckpointType" || p.type_class == "SavepointType") << what << ": " << p.type_class;
+    } else {
+      EXPECT_TRUE(p.type_class.empty()) << what << ": a serialized null has no type";
+    }
   } else {
+    EXPECT_TRUE(p.present) << what;
     EXPECT_NE(p.parse_error.find("checkpoint properties"), std::string::npos) << what << ": " << p.parse_error;
   }
 }
@@ -305,6 +309,8 @@ TEST(JavaSerialization, BitFlipsAndByteChangesNeverCrash) {
     }
   }
   std::cout << "[          ] " << parsed << " of " << t.size() * 8 << " single-bit flips still parse\n";
+  // Deterministic (every flip of one real trailer): a change means the parser accepts or refuses other streams now.
+  EXPECT_EQ(parsed, 3869u);
 }
 
 // [[[...[null]...]]]: nested Object[] arrays, each of one element.

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "flink_savepoint/byte_writer.h"
 #include "flink_savepoint/java_serialization.h"
@@ -70,22 +71,24 @@ TEST(RegressionStateDecoders, ProxyResyncSearchIsNotQuadratic) {
   double t = seconds_since(t0);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_FALSE(r->complete);
-  EXPECT_LT(t, 2.0) << "resync search over a " << s.size() << "-byte proxy took " << t << " s";
+  // Quadratic took ~22 s in a release build; 10 s leaves room for -O0 coverage builds on a loaded machine.
+  EXPECT_LT(t, 10.0) << "resync search over a " << s.size() << "-byte proxy took " << t << " s";
 }
 
 // The same search when the prefix is small stays fast (guards the fixture).
-TEST(RegressionStateDecoders, ProxyResyncSearchWithSmallPrefixGivesIncompleteProxy) {
+// With no state after the unknown one, the whole tail is a consistent payload:
+// the search ends it at the bound and the proxy is complete.
+TEST(RegressionStateDecoders, ProxyResyncSearchWithSmallPrefixEndsThePayloadAtTheBound) {
   size_t at = 0;
   std::string s = keyed_proxy_with_unknown(0, 2000, &at);
   auto r = state::decode_keyed_proxy(s, s.size(), 0);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  // No end of the unknown payload makes the rest decode to the bound (the tail is 0x7F
-  // bytes): the proxy is incomplete, ending where the unknown payload starts.
-  EXPECT_FALSE(r->complete);
-  EXPECT_EQ(r->end, at);
-  EXPECT_NE(r->incomplete_reason.find("com.example.UnknownSerializer$Snapshot"), std::string::npos) << r->incomplete_reason;
+  EXPECT_TRUE(r->complete) << r->incomplete_reason;
+  EXPECT_EQ(r->end, s.size());
+  EXPECT_EQ(r->unknown_classes, std::vector<std::string>{"com.example.UnknownSerializer$Snapshot"});
   ASSERT_EQ(r->states.size(), 1u);
   EXPECT_EQ(r->states[0].name, "st");
+  EXPECT_EQ(at, 179u);  // the unknown payload starts there: 2000 bytes before the bound
 }
 
 // Limit: serializer snapshots nest at most kMaxSnapshotDepth levels; deeper is
