@@ -6,13 +6,15 @@
 # Usage: scripts/mutate.sh [--ci] [ID...]
 #   (no argument)  every mutation of the list
 #   --ci           the small sample marked "ci: yes" (a stage of scripts/test.sh)
+#   --full-suite   run the whole suite for every mutant (default: its tests: filter)
 #   ID...          only these mutations
 # The copy lives in build-mut/tree (synchronised with the working tree at the
 # start: same files, same contents; unchanged files keep their build), the
 # build in build-mut/build. Each mutant starts from the pristine file.
 # Environment: FSP_MUTATE_LIST (default scripts/mutations.txt),
 #   FSP_MUTATE_CXXFLAGS (default "-O1 -g0"), FSP_MUTATE_TIMEOUT (seconds per
-#   suite run, default 900).
+#   suite run, default 900), FSP_MUTATE_BUILD_DIR (mutate the working tree in
+#   place and rebuild that existing build: no copy), FSP_MUTATE_SKIP_BASELINE=1.
 # Exit status: 0 when every mutant applied was killed; 1 when one survived, or
 # (with --ci) one is stale or does not compile.
 set -euo pipefail
@@ -20,11 +22,13 @@ cd "$(dirname "$0")/.."
 root=$PWD
 list=${FSP_MUTATE_LIST:-scripts/mutations.txt}
 ci=0
+full=0
 ids=()
 for a in "$@"; do
   case $a in
     --ci) ci=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --full-suite) full=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) ids+=("$a") ;;
   esac
 done
@@ -32,10 +36,16 @@ done
 work=$root/build-mut
 tree=$work/tree
 build=$work/build
-mkdir -p "$tree"
+mkdir -p "$work"
 [ -z "${FSP_SHARED_DIR:-}" ] && [ -d "$root/../shared" ] && export FSP_SHARED_DIR="$root/../shared"
+# FSP_MUTATE_BUILD_DIR=DIR: no copy; mutate the working tree itself and rebuild DIR (an existing
+# build of it, e.g. build-cov) incrementally. Faster; each file is restored after its mutant.
+inplace=0
+if [ -n "${FSP_MUTATE_BUILD_DIR:-}" ]; then inplace=1; tree=$root; build=$(cd "$FSP_MUTATE_BUILD_DIR" && pwd); fi
 
 # --- 1. the copy: exactly the working tree's files (tracked and new, not ignored) ---------------
+if [ $inplace = 0 ]; then
+mkdir -p "$tree"
 mapfile -d '' files < <(git ls-files -z -co --exclude-standard)
 declare -A keep=()
 for f in "${files[@]}"; do
@@ -52,6 +62,7 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="${FSP_MUTATE_CXXFLAGS:--O1 -g0}" \
   -DFSP_BUILD_BENCH=OFF -DFSP_BUILD_FUZZ=OFF "${launcher[@]}" >/dev/null
+fi
 targets=(fsp_tests flink-savepoint make-sample)
 
 run_suite() {  # run_suite FILTER LOG: the suite's exit status
@@ -61,7 +72,9 @@ run_suite() {  # run_suite FILTER LOG: the suite's exit status
 
 echo "mutate: building the unmutated copy and running the suite once"
 ninja -C "$build" -j "$(nproc)" "${targets[@]}" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; echo "mutate: the copy does not build"; exit 1; }
-if ! run_suite '*' "$work/baseline.log"; then
+if [ "${FSP_MUTATE_SKIP_BASELINE:-0}" = 1 ]; then
+  echo "mutate: FSP_MUTATE_SKIP_BASELINE=1: the suite is assumed to pass unmutated"
+elif ! run_suite '*' "$work/baseline.log"; then
   grep -E '^\[  FAILED  \]' "$work/baseline.log" | head -20
   echo "mutate: the suite fails without any mutation; fix that first"
   exit 1
@@ -114,11 +127,12 @@ EOF
 
 declare -a killed=() survived=() stale=() invalid=()
 restore=""
-trap '[ -n "$restore" ] && cp "$root/$restore" "$tree/$restore"' EXIT
+trap '[ -n "$restore" ] && cp "$work/pristine" "$tree/$restore"' EXIT
 tracked=$(git ls-files -co --exclude-standard)
 for ((i = 0; i < ${#records[@]}; i += 8)); do
   id=${records[i]} file=${records[i+1]} find=${records[i+2]} repl=${records[i+3]}
   nth=${records[i+4]} tests=${records[i+5]:-*} inci=${records[i+6]} why=${records[i+7]}
+  [ $full = 1 ] && tests='*'
   if [ ${#ids[@]} -gt 0 ]; then [[ " ${ids[*]} " == *" $id "* ]] || continue
   elif [ $ci = 1 ] && [ "$inci" != yes ]; then continue; fi
   # Among the library and CLI sources; a name without cli/ never means a CLI file.
@@ -129,7 +143,8 @@ for ((i = 0; i < ${#records[@]}; i += 8)); do
     echo "STALE     $id: file '$file' not found (or ambiguous)"
     continue
   fi
-  if ! reason=$(apply "$root/$matches" "$tree/$matches" "$find" "$repl" "$nth"); then
+  cp "$root/$matches" "$work/pristine"
+  if ! reason=$(apply "$work/pristine" "$tree/$matches" "$find" "$repl" "$nth"); then
     stale+=("$id: $reason in $matches")
     echo "STALE     $id: $reason in $matches"
     continue
@@ -148,7 +163,7 @@ for ((i = 0; i < ${#records[@]}; i += 8)); do
     killed+=("$id")
     echo "KILLED    $id ($((SECONDS - start)) s) by $by"
   fi
-  cp "$root/$matches" "$tree/$matches"  # pristine again (a new mtime: rebuilt with the next mutant)
+  cp "$work/pristine" "$tree/$matches"  # pristine again (a new mtime: rebuilt with the next mutant)
   restore=""
 done
 
