@@ -10,7 +10,7 @@
 #   2. coverage: the suite in a gcc --coverage build (./build-cov), line and branch
 #      coverage per layer, fails below the floors in scripts/coverage.sh
 #   3. mutation sample: the "ci: yes" mutations of scripts/mutations.txt must
-#      each make a test fail (scripts/mutate.sh --ci, ./build-mut)
+#      each make a test fail (scripts/mutate.sh --ci, rebuilding ./build-cov in place)
 #   4. sanitize: the suite again under AddressSanitizer + UBSan (./build-asan)
 #   5. fuzz: every libFuzzer target for FSP_FUZZ_SECONDS (default 60) each (./build-fuzz)
 # Developers may skip stages 2-5 with FSP_SKIP_COVERAGE=1, FSP_SKIP_MUTATE=1,
@@ -61,7 +61,12 @@ stage "tests" run_suite
 stage "examples" scripts/examples.sh
 stage "package (.deb install)" scripts/package.sh
 if [ "$skip_coverage" = 1 ]; then summary+=("coverage: skipped (FSP_SKIP_COVERAGE=1)"); else stage "coverage" scripts/coverage.sh; fi
-if [ "$skip_mutate" = 1 ]; then summary+=("mutation sample: skipped (FSP_SKIP_MUTATE=1)"); else stage "mutation sample" scripts/mutate.sh --ci; fi
+# The mutation sample reuses the coverage build (the suite just passed there): each mutant rebuilds one file.
+mutate_sample() {
+  if [ "$skip_coverage" = 0 ]; then FSP_MUTATE_BUILD_DIR=build-cov FSP_MUTATE_SKIP_BASELINE=1 scripts/mutate.sh --ci
+  else scripts/mutate.sh --ci; fi
+}
+if [ "$skip_mutate" = 1 ]; then summary+=("mutation sample: skipped (FSP_SKIP_MUTATE=1)"); else stage "mutation sample" mutate_sample; fi
 if [ "$skip_sanitize" = 1 ]; then summary+=("sanitize: skipped (FSP_SKIP_SANITIZE=1)"); else stage "sanitize (ASan+UBSan)" scripts/sanitize.sh; fi
 if [ "$skip_fuzz" = 1 ]; then summary+=("fuzz: skipped (FSP_SKIP_FUZZ=1)"); else stage "fuzz" scripts/fuzz.sh; fi
 
