@@ -66,6 +66,22 @@ TEST(CliConventions, SizesWithUnits) {
   EXPECT_NE(bad.out.find("unknown unit 'parsecs'"), std::string::npos) << bad.out;
 }
 
+TEST(CliConventions, FlinkShortFlags) {
+  // flink run's -n is --allowNonRestoredState: a manifest naming no operator drops all state.
+  auto dir = std::filesystem::temp_directory_path() / ("fsp-short-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.json") << R"({"schema_version": 1, "operators": []})";
+  std::string base = cli() + " check " + sample() + " --job " + (dir / "job.json").string();
+  auto strict = test::run_command(base + " --json");
+  auto longf = test::run_command(base + " --allowNonRestoredState --json");
+  auto shortf = test::run_command(base + " -n --json");
+  EXPECT_EQ(strict.exit_code, 1) << strict.out;
+  EXPECT_NE(longf.exit_code, 1) << longf.out;
+  EXPECT_EQ(shortf.exit_code, longf.exit_code);
+  EXPECT_EQ(shortf.out, longf.out);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliConventions, VersionNamesFlinkCoverage) {
   auto r = test::run_command(cli() + " --version");
   ASSERT_EQ(r.exit_code, 0);

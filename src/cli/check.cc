@@ -95,7 +95,7 @@ void add_check_command(CLI::App& app, Context& ctx) {
   cmd->add_option("SNAPSHOT", o->snapshot, "the old job's _metadata file, its directory, or - for stdin")->required();
   cmd->add_option("--job", o->job, "the new job: manifest JSON, SQL compiled plan, REST job details JSON, or a snapshot")
       ->required();
-  cmd->add_flag("--allowNonRestoredState,--allow-non-restored-state", o->allow_non_restored_state,
+  cmd->add_flag("-n,--allowNonRestoredState,--allow-non-restored-state", o->allow_non_restored_state,
                 "state that maps to no operator is dropped (warning) instead of failing the restore");
   cmd->add_option("--target-flink", o->target_flink, "the Flink version that will restore (X.Y); overrides the manifest");
   cmd->add_option("--state-backend", o->state_backend, "the new job's state backend; overrides the manifest")
