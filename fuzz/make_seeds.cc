@@ -344,8 +344,16 @@ int main(int argc, char** argv) {
         put("snappy_framing", name, with_selector(1, b));
         continue;
       }
-      put("serialization_proxy", name + "-k", with_selector(0, b));
-      put("serialization_proxy", name + "-o", with_selector(1, b));
+      // The proxy alone (cut where it ends, which is then the bound): the
+      // target explores the proxy instead of re-reading the data after it.
+      {
+        auto k = fsp::state::decode_keyed_proxy(b, b.size());
+        auto o = fsp::state::decode_operator_proxy(b, b.size());
+        std::string_view v(b);
+        if (k.ok() && k->complete) put("serialization_proxy", name + "-k", with_selector(0, v.substr(0, k->end)));
+        else if (o.ok() && o->complete) put("serialization_proxy", name + "-o", with_selector(1, v.substr(0, o->end)));
+        else put("serialization_proxy", name + "-k", with_selector(0, v.substr(0, std::min<size_t>(v.size(), 4096))));
+      }
       if (b.size() > 5) put("serializer_snapshot", name, with_selector(0, std::string_view(b).substr(5)));
       // Snappy-compressed proxies start after the 5-byte version and flag.
       if (b.size() > 5 && fsp::state::looks_snappy_framed(std::string_view(b).substr(5)))

@@ -2,6 +2,9 @@
 // (formats/serialization_proxy.cc), including the resync search over unknown
 // serializer snapshot classes. The first input byte selects the proxy kind
 // and where the proxy must end (`bound`); the rest is the state stream.
+#include <cstdlib>
+#include <string_view>
+
 #include "flink_savepoint/state_internal.h"
 #include "fuzz/fuzz_common.h"
 
@@ -21,8 +24,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((sel & 2) && !bytes.empty()) bound = (static_cast<size_t>(sel >> 2) * bytes.size()) / 63;
   Where where;
   constexpr uint64_t kBase = 4096;
+  // The resync search's budget, as a command shares one (docs/errors.md), but
+  // small: the target explores new inputs instead of spending each execution
+  // on re-parsing one (the search's logic is the same at any budget).
+  // FSP_FUZZ_PROXY_BUDGET=off runs without it (each proxy's own bound only,
+  // as before), to compare executions per second.
+  static const bool unbounded = [] {
+    const char* e = std::getenv("FSP_FUZZ_PROXY_BUDGET");
+    return e && std::string_view(e) == "off";
+  }();
+  state::ResyncBudget budget;
+  if (!unbounded) budget.limit = (64u << 10) + 16 * static_cast<uint64_t>(bytes.size());
   if (sel & 1) {
-    auto p = state::decode_operator_proxy(bytes, bound, kBase, &where);
+    auto p = state::decode_operator_proxy(bytes, bound, kBase, &where, &budget);
     if (!p.ok()) {
       fuzz::check_data_error(p.error(), kBase, bytes.size());
       return 0;
@@ -33,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& s : p->broadcast_states)
       for (const auto& [k, n] : s.serializers) (void)n.readable();
   } else {
-    auto p = state::decode_keyed_proxy(bytes, bound, kBase, &where);
+    auto p = state::decode_keyed_proxy(bytes, bound, kBase, &where, &budget);
     if (!p.ok()) {
       // Pre-1.8 proxies are refused with "unsupported:", still a data error with an offset.
       fuzz::check_data_error(p.error(), kBase, bytes.size());

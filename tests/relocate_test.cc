@@ -768,15 +768,16 @@ TEST(Relocate, CopyPlanGroupsByDirectory) {
   auto rep = relocate(s, o);
   ASSERT_TRUE(rep.ok());
   auto plan = copy_plan(rep->changes);
-  ASSERT_FALSE(plan.empty());
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  ASSERT_FALSE(plan->empty());
   size_t files = 0;
-  for (const auto& st : plan) {
+  for (const auto& st : *plan) {
     files += st.files;
     EXPECT_EQ(st.command.rfind("hdfs dfs -mkdir -p 's3a://bucket/flink", 0), 0u) << st.command;
     EXPECT_NE(st.command.find("hdfs dfs -cp -p 'hdfs://nn:8020/flink"), std::string::npos) << st.command;
   }
   EXPECT_EQ(files, 12u + 4u);  // every absolute file and segment handle
-  const size_t dirs = plan.size();
+  const size_t dirs = plan->size();
   EXPECT_EQ(dirs, 6u);  // savepoints/sp-1, shared, shared/job_x, taskowned, taskowned/job_x, dstl
 
   Snapshot s2 = build_all_kinds(6, "s3://old-bucket/flink");
@@ -784,8 +785,9 @@ TEST(Relocate, CopyPlanGroupsByDirectory) {
   rep = relocate(s2, o);
   ASSERT_TRUE(rep.ok());
   auto plan2 = copy_plan(rep->changes);
-  EXPECT_EQ(plan2.size(), dirs);
-  for (const auto& st : plan2) {
+  ASSERT_TRUE(plan2.ok());
+  EXPECT_EQ(plan2->size(), dirs);
+  for (const auto& st : *plan2) {
     EXPECT_EQ(st.command.rfind("aws s3 cp --recursive 's3://old-bucket/flink/", 0), 0u) << st.command;
     EXPECT_NE(st.command.find(" 's3://new-bucket/flink/"), std::string::npos) << st.command;
   }
@@ -795,8 +797,9 @@ TEST(Relocate, CopyPlanGroupsByDirectory) {
   rep = relocate(s3, o);
   ASSERT_TRUE(rep.ok());
   auto plan3 = copy_plan(rep->changes);
-  EXPECT_EQ(plan3.size(), dirs);
-  for (const auto& st : plan3) {
+  ASSERT_TRUE(plan3.ok());
+  EXPECT_EQ(plan3->size(), dirs);
+  for (const auto& st : *plan3) {
     EXPECT_EQ(st.command.rfind("gsutil -m cp -r 'gs://old/flink/", 0), 0u) << st.command;
     EXPECT_NE(st.command.find(" 'gs://new/flink/"), std::string::npos) << st.command;
   }

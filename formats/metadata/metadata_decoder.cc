@@ -1,5 +1,6 @@
 // Decoder for _metadata, following MetadataV2V3SerializerBase and the
 // versioned subclasses (docs/format.md has the tables this mirrors).
+#include <algorithm>
 #include <new>
 #include <string>
 #include <vector>
@@ -110,6 +111,21 @@ class Decoder {
         return Error::data("missing CheckpointProperties at the end of a v" + std::to_string(s.version) + " file (truncated?)",
                            r_.pos(), "checkpoint properties");
       }
+      // Flink reads the trailer with ObjectInputStream.readObject (MetadataV4Serializer): a stream that
+      // ends early or is corrupt fails the load. Only what this reader does not support (an
+      // "unsupported:" construct) stays a note, since Flink might read it.
+      auto obj = parse_java_object(s.trailer, r_.pos());
+      if (!obj.ok() && obj.error().message.rfind("unsupported:", 0) != 0) {
+        Error e = obj.take_error();
+        e.message = "the CheckpointProperties at the end of this v" + std::to_string(s.version) +
+                    " file are not a complete Java serialization stream (Flink's ObjectInputStream.readObject "
+                    "fails on them: java.io." +
+                    (e.message.rfind("unexpected end of data", 0) == 0 ? "EOFException" : "StreamCorruptedException") +
+                    "): " + e.message;
+        e.where = "checkpoint properties";
+        e.hint = "the file is truncated or corrupt; take a new savepoint, or restore an intact copy";
+        return e;
+      }
       if (opt.parse_properties) s.properties = parse_checkpoint_properties(s.trailer, r_.pos());
     } else if (!rest.empty()) {
       return Error::data(std::to_string(rest.size()) + " unexpected bytes after the last operator state", r_.pos(), "end of file");
@@ -181,8 +197,21 @@ class Decoder {
     read_id(op.id);
     if (!r_.ok()) return;
     where_.op_id = &op.id;
+    size_t parallelism_at = r_.pos();
     op.parallelism = r_.i32();
     op.max_parallelism = r_.i32();
+    // What Flink's OperatorState constructor refuses (IllegalArgumentException), checked in the same order.
+    if (r_.ok() && op.parallelism > op.max_parallelism) {
+      r_.fail_at(parallelism_at, "Parallelism " + std::to_string(op.parallelism) +
+                                     " is not smaller or equal to max parallelism " +
+                                     std::to_string(op.max_parallelism) + ". (Flink's OperatorState refuses it)");
+      return;
+    }
+    if (r_.ok() && op.parallelism < 0) {
+      r_.fail_at(parallelism_at, "Illegal initial capacity: " + std::to_string(op.parallelism) +
+                                     " (Flink's OperatorState cannot hold a negative parallelism)");
+      return;
+    }
     if (version_ == 2) {
       op.v2_chain_length = r_.i32();
       int32_t n = r_.i32();
@@ -192,6 +221,7 @@ class Decoder {
       for (auto& st : op.subtasks) {
         if (!r_.ok()) return;
         st.index = r_.i32();
+        if (!check_subtask_index(op, st.index, &st)) return;
         where_.subtask = st.index;
         st.v2_duration = r_.i64();
         st.v2_legacy_count = r_.i32();
@@ -228,12 +258,34 @@ class Decoder {
       if (idx < 0) {
         st.index = -(idx + 1);  // finished subtask; no overflow for INT32_MIN (Java's -i-1 gives the same)
         st.finished = true;
+        if (!check_subtask_index(op, st.index, &st)) return;
         continue;
       }
       st.index = idx;
+      if (!check_subtask_index(op, st.index, &st)) return;
       where_.subtask = idx;
       decode_subtask_body(st);
     }
+  }
+
+  // Flink's OperatorState.putState refuses an index outside [0, parallelism)
+  // with an IndexOutOfBoundsException that counts the distinct subtasks put
+  // before it. `current` is the subtask being read (its index just read).
+  bool check_subtask_index(const OperatorState& op, int32_t index, const SubtaskState* current) {
+    if (!r_.ok() || (index >= 0 && index < op.parallelism)) return true;
+    std::vector<int32_t> before;
+    for (const SubtaskState& s : op.subtasks) {
+      if (&s == current) break;
+      before.push_back(s.index);
+    }
+    std::sort(before.begin(), before.end());
+    size_t distinct = static_cast<size_t>(std::unique(before.begin(), before.end()) - before.begin());
+    where_.subtask = -1;
+    r_.fail_at(r_.pos() - 4, "The given sub task index " + std::to_string(index) +
+                                 " exceeds the maximum number of sub tasks " + std::to_string(distinct) +
+                                 " (Flink's OperatorState.putState; the operator's parallelism is " +
+                                 std::to_string(op.parallelism) + ")");
+    return false;
   }
 
   void decode_subtask_body(SubtaskState& st) {

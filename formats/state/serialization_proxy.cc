@@ -112,12 +112,14 @@ struct Attempt {
 template <typename T, typename Parse>
 class Resync {
  public:
-  Resync(std::string_view bytes, size_t bound, uint64_t base, const ErrorContext* ctx, Parse parse)
-      : bytes_(bytes), bound_(bound), base_(base), ctx_(ctx), parse_(parse) {}
+  Resync(std::string_view bytes, size_t bound, uint64_t base, const ErrorContext* ctx, Parse parse,
+         ResyncBudget* budget)
+      : bytes_(bytes), bound_(bound), base_(base), ctx_(ctx), parse_(parse), budget_(budget) {}
 
   Attempt<T> run(const std::map<size_t, size_t>& overrides) {
     ++attempts_;
     work_ += bound_ + 1;
+    if (budget_ && !overrides.empty()) budget_->used += bound_ + 1;  // the first, plain decode is not resync work
     Attempt<T> a;
     ByteReader r(bytes_.substr(0, bound_), base_);
     r.set_context(ctx_);
@@ -157,7 +159,8 @@ class Resync {
 
   int attempts() const { return attempts_; }
   bool exhausted() const {
-    return attempts_ > kMaxAttempts || work_ > std::min<uint64_t>(kMaxResyncWork, kResyncWorkBase + kResyncWorkPerByte * bound_);
+    return attempts_ > kMaxAttempts || (budget_ && budget_->exhausted()) ||
+           work_ > std::min<uint64_t>(kMaxResyncWork, kResyncWorkBase + kResyncWorkPerByte * bound_);
   }
 
  private:
@@ -166,15 +169,16 @@ class Resync {
   uint64_t base_;
   const ErrorContext* ctx_;
   Parse parse_;
+  ResyncBudget* budget_;
   int attempts_ = 0;
   uint64_t work_ = 0;
 };
 
 template <typename T, typename Parse>
 Result<T> decode_proxy(std::string_view bytes, size_t bound, uint64_t base, const ErrorContext* ctx, Parse parse,
-                       const char* what) {
+                       const char* what, ResyncBudget* budget) {
   if (bound > bytes.size()) bound = bytes.size();
-  Resync<T, Parse> rs(bytes, bound, base, ctx, parse);
+  Resync<T, Parse> rs(bytes, bound, base, ctx, parse, budget);
   std::map<size_t, size_t> none;
   Attempt<T> first = rs.run(none);
   if (first.ok) {
@@ -200,7 +204,10 @@ Result<T> decode_proxy(std::string_view bytes, size_t bound, uint64_t base, cons
   v.unknown_classes.push_back(first.unknown_class);
   v.incomplete_reason = first.error->to_string() + "; no payload end makes the rest of the " + what +
                         " end where the data starts (" + std::to_string(rs.attempts()) + " attempts" +
-                        (rs.exhausted() ? ", search limit reached" : "") + ")";
+                        (budget && budget->exhausted() ? ", the resync work bound of this command is reached"
+                         : rs.exhausted()                  ? ", search limit reached"
+                                                           : "") +
+                        ")";
   return v;
 }
 
@@ -235,14 +242,14 @@ Result<StateMetaInfo> decode_meta_info(std::string_view bytes, uint64_t base_off
 }
 
 Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset,
-                                      const ErrorContext* ctx) {
-  return decode_proxy<KeyedProxy>(bytes, bound, base_offset, ctx, parse_keyed, "keyed serialization proxy");
+                                      const ErrorContext* ctx, ResyncBudget* budget) {
+  return decode_proxy<KeyedProxy>(bytes, bound, base_offset, ctx, parse_keyed, "keyed serialization proxy", budget);
 }
 
 Result<OperatorProxy> decode_operator_proxy(std::string_view bytes, size_t bound, uint64_t base_offset,
-                                            const ErrorContext* ctx) {
+                                            const ErrorContext* ctx, ResyncBudget* budget) {
   return decode_proxy<OperatorProxy>(bytes, bound, base_offset, ctx, parse_operator,
-                                     "operator serialization proxy");
+                                     "operator serialization proxy", budget);
 }
 
 }  // namespace fsp::state

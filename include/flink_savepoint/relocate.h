@@ -57,6 +57,10 @@ struct RelocateReport {
   uint64_t absolute_paths = 0;      // absolute strings seen (codes 2, 15, 17 directories)
   uint64_t unmatched_absolute = 0;  // absolute strings no rule matched (and not made relative)
   std::vector<std::string> unmatched_examples;  // up to 5 distinct ones, UTF-8
+  // Absolute strings no rule matched that already lie under a --to prefix: the
+  // rewritten paths merge with them, so relocating back would move them too.
+  uint64_t already_under_to = 0;
+  std::string already_under_to_example;  // the first one, UTF-8
 };
 
 // Rewrites `snapshot` in place. On error (a bad rule, a resulting path over
@@ -106,8 +110,10 @@ struct CopyStep {
 
 // Groups the rewritten file paths of `changes` by their directory and gives
 // one recursive copy command per directory (hdfs dfs -cp, aws s3 cp
-// --recursive, gsutil cp -r, cp -r).
-std::vector<CopyStep> copy_plan(const std::vector<PathChange>& changes);
+// --recursive, gsutil cp -r, cp -r). Refuses (exit 65) a path with a "." or
+// ".." component or a control character: the directory copied would not be
+// the one meant, or the command would split across lines.
+Result<std::vector<CopyStep>> copy_plan(const std::vector<PathChange>& changes);
 
 // --- Writing -------------------------------------------------------------------
 

@@ -118,16 +118,26 @@ struct OperatorProxy {
   std::string incomplete_reason;
 };
 
+// A bound on the resync work of many proxies together (one command reads
+// many handles): bytes re-parsed by the searches so far, and the total
+// allowed. Each search also stops at its own per-proxy bound.
+struct ResyncBudget {
+  uint64_t used = 0;
+  uint64_t limit = UINT64_MAX;
+  bool exhausted() const { return used >= limit; }
+};
+
 // Both take the whole stream and `bound`, the exact position where the proxy
 // must end (the first data offset, or the stream size). An unknown snapshot
 // class is skipped by searching the end of its payload that makes the rest of
 // the proxy decode and end exactly at `bound`. base_offset is the stream's
 // offset in its file, for error offsets. Version 4/5 keyed proxies (pre-1.8)
-// give an error whose message starts with "unsupported:".
+// give an error whose message starts with "unsupported:". `budget`, when
+// given, is charged with the search's work and ends it when exhausted.
 Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
-                                      const ErrorContext* ctx = nullptr);
+                                      const ErrorContext* ctx = nullptr, ResyncBudget* budget = nullptr);
 Result<OperatorProxy> decode_operator_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
-                                            const ErrorContext* ctx = nullptr);
+                                            const ErrorContext* ctx = nullptr, ResyncBudget* budget = nullptr);
 
 // One StateMetaInfoSnapshot (format 6/7) at the start of `bytes`, as in the
 // METADATA records of the in-memory changelog. No resync: an unknown

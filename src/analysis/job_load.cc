@@ -5,7 +5,10 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <optional>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
@@ -90,6 +93,46 @@ Result<std::string> read_text(const std::string& path) {
   return std::string((*b)->bytes());
 }
 
+// A JSON integer as a Flink (max) parallelism: 1..32768 (KeyGroupRangeAssignment's
+// upper bound), without truncating 64-bit or unsigned values first.
+std::optional<int32_t> flink_parallelism(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (u < 1 || u > 32768) return std::nullopt;
+    return static_cast<int32_t>(u);
+  }
+  if (!v.is_number_integer()) return std::nullopt;
+  int64_t x = v.get<int64_t>();
+  if (x < 1 || x > 32768) return std::nullopt;
+  return static_cast<int32_t>(x);
+}
+
+// Parses a job description as strict JSON: besides what the parser refuses,
+// a NUL byte anywhere (JSON text has none; the parser would stop at it and
+// accept what came before) and an object with the same key twice (the parser
+// would keep the last one silently).
+Result<nlohmann::json> parse_strict_json(const std::string& text, const std::string& path) {
+  if (size_t nul = text.find('\0'); nul != std::string::npos)
+    return bad_job("'" + path + "' has a NUL byte at offset " + std::to_string(nul) + ": not JSON text");
+  std::vector<std::unordered_set<std::string>> keys;
+  std::string duplicate;
+  auto cb = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) keys.emplace_back();
+    else if (ev == E::object_end && !keys.empty()) keys.pop_back();
+    else if (ev == E::key && !keys.empty() && parsed.is_string() && duplicate.empty() &&
+             !keys.back().insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  nlohmann::json j = nlohmann::json::parse(text, cb, false);
+  if (j.is_discarded()) return bad_job("'" + path + "' is neither JSON nor a Flink snapshot");
+  if (!duplicate.empty())
+    return bad_job("'" + path + "' repeats the key \"" + duplicate.substr(0, 200) +
+                   "\" in one object: which value is meant cannot be told");
+  return j;
+}
+
 std::optional<bool> ttl_value(const nlohmann::json& v) {
   if (v.is_null()) return std::nullopt;
   if (v.is_boolean()) return v.get<bool>();
@@ -155,9 +198,9 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
   auto integer = [&](const nlohmann::json& o, const char* k, const std::string& where) -> Result<int32_t> {
     if (!o.contains(k) || o[k].is_null()) return 0;
     if (!o[k].is_number_integer()) return bad_job("job manifest: " + where + "\"" + k + "\" must be an integer");
-    int64_t v = o[k].get<int64_t>();
-    if (v < 1 || v > 32768) return bad_job("job manifest: " + where + "\"" + k + "\" must be within 1..32768, found " + std::to_string(v));
-    return static_cast<int32_t>(v);
+    auto v = flink_parallelism(o[k]);
+    if (!v) return bad_job("job manifest: " + where + "\"" + k + "\" must be within 1..32768, found " + o[k].dump());
+    return *v;
   };
   auto fv = str(j, "flink_version");
   if (!fv) return fv.error();
@@ -281,10 +324,20 @@ Result<NewJob> parse_rest_job(const nlohmann::json& j) {
     op.chain_head_only = true;
     if (v.contains("name") && v["name"].is_string()) op.name = v["name"].get<std::string>();
     op.origin = "vertex " + v["id"].get<std::string>();
-    if (v.contains("parallelism") && v["parallelism"].is_number_integer()) op.parallelism = v["parallelism"].get<int32_t>();
-    if (v.contains("maxParallelism") && v["maxParallelism"].is_number_integer()) {
-      op.max_parallelism = v["maxParallelism"].get<int32_t>();
-      op.max_parallelism_effective = op.max_parallelism > 0;
+    // Flink's parallelism and max parallelism are within 1..32768; anything
+    // else is not what a running job reports (and would be truncated here).
+    for (const char* k : {"parallelism", "maxParallelism"}) {
+      if (!v.contains(k) || v[k].is_null()) continue;
+      auto p = v[k].is_number_integer() ? flink_parallelism(v[k]) : std::nullopt;
+      if (!p)
+        return bad_job("REST job details: vertices[" + std::to_string(i) + "] \"" + k +
+                       "\" must be an integer within 1..32768, found " + v[k].dump());
+      if (std::string_view(k) == "parallelism") {
+        op.parallelism = *p;
+      } else {
+        op.max_parallelism = *p;
+        op.max_parallelism_effective = true;
+      }
     }
     job.operators.push_back(std::move(op));
   }
@@ -442,8 +495,9 @@ Result<NewJob> load_job(const std::string& path) {
     if (!t) return t.error();
     text = std::move(*t);
   }
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return bad_job("'" + path + "' is neither JSON nor a Flink snapshot");
+  auto parsed = parse_strict_json(text, path);
+  if (!parsed) return parsed.error();
+  const nlohmann::json& j = *parsed;
   std::string kind = detect_job_kind(j);
   Result<NewJob> job = Error::usage("");
   if (kind == "manifest") job = parse_job_manifest(j);

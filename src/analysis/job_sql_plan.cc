@@ -21,6 +21,19 @@
 namespace fsp {
 namespace {
 
+constexpr size_t kMaxUidBytes = 65535;
+
+// Length of `s` (UTF-8) in Java's modified UTF-8, as writeUTF counts it: NUL
+// takes 2 bytes, a supplementary character 6 (two 3-byte surrogates).
+size_t modified_utf8_length(std::string_view s) {
+  size_t n = s.size();
+  for (unsigned char c : s) {
+    if (c == 0) n += 1;
+    else if (c >= 0xF0) n += 2;
+  }
+  return n;
+}
+
 std::string strip_exec_prefix(std::string_view type) {
   for (std::string_view p : {"stream-exec-", "batch-exec-"})
     if (type.substr(0, p.size()) == p) return std::string(type.substr(p.size()));
@@ -97,7 +110,10 @@ std::string sql_transformation_uid(std::string_view format, int node_id, std::st
   }
   std::string out;
   std::string_view f = format;
-  for (size_t i = 0; i < f.size();) {
+  // A uid is a Java string that Flink writes with writeUTF (at most 65,535
+  // bytes): stop expanding just past that, so a crafted format cannot grow
+  // the uid without bound; parse_sql_plan refuses what is over.
+  for (size_t i = 0; i < f.size() && out.size() <= kMaxUidBytes;) {
     auto try_sub = [&](std::string_view key, std::string_view value) {
       if (f.substr(i, key.size()) == key) {
         out += value;
@@ -179,6 +195,11 @@ Result<NewJob> parse_sql_plan(const nlohmann::json& j) {
       if (t == 0) op.sql_state_ttl = ttl;
       if (ptf_uid && names[t] == "process") op.uid = *ptf_uid;
       else if (generation != "DISABLED") op.uid = sql_transformation_uid(format, id, type, names[t]);
+      if (modified_utf8_length(op.uid) > kMaxUidBytes)
+        return bad(group.substr(0, 200) + (group.size() > 200 ? "..." : "") + ": the uid of transformation '" +
+                   names[t].substr(0, 200) + "' is longer than 65535 bytes (table.exec.uid.format expands to " +
+                   (op.uid.size() > kMaxUidBytes ? "more than 65535" : std::to_string(modified_utf8_length(op.uid))) +
+                   " bytes); Flink writes a uid with DataOutput.writeUTF, which refuses strings over 65535 bytes");
       job.operators.push_back(std::move(op));
       // Sink V2 topologies expand the sink's uid (SinkTransformationTranslator).
       if (names[t] == "sink" && generation != "DISABLED") {

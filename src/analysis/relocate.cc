@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -163,6 +164,13 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
     }
     if (!r && !made_relative) {
       if (absolute) {
+        // Already under a --to prefix: after the rewrite it cannot be told from a rewritten path.
+        for (const auto& rule : rules)
+          if (prefix_matches(slot, rule.to)) {
+            if (report.already_under_to == 0) report.already_under_to_example = modified_utf8_to_utf8(slot);
+            ++report.already_under_to;
+            break;
+          }
         ++report.unmatched_absolute;
         if (unmatched_dirs.size() < 5) {
           std::string d = modified_utf8_to_utf8(kind == PathKind::kDirectory ? slot : parent_of(slot));
@@ -375,9 +383,45 @@ std::string copy_command(const std::string& from, const std::string& to, bool di
   return "hdfs dfs -cp -p " + q(f) + " " + q(t);
 }
 
+// Why `path` (UTF-8) cannot go into a shell command that copies whole
+// directories: a "." or ".." component (the directory copied would not be the
+// one the handle names: "/abs/../f" copies "/"), or a control character (a
+// newline splits the command). Empty when it can.
+std::string unsafe_for_plan(std::string_view path) {
+  for (unsigned char c : path)
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02X", c);
+      return std::string("it contains the control character ") + buf;
+    }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp == "." || comp == "..") return "it has a '" + std::string(comp) + "' path component";
+    start = end + 1;
+  }
+  return {};
+}
+
+std::string escaped_for_message(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7F || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<CopyStep> copy_plan(const std::vector<PathChange>& changes) {
+Result<std::vector<CopyStep>> copy_plan(const std::vector<PathChange>& changes) {
   std::vector<CopyStep> steps;
   std::map<std::pair<Str, Str>, size_t> index;
   std::vector<bool> single;
@@ -385,6 +429,15 @@ std::vector<CopyStep> copy_plan(const std::vector<PathChange>& changes) {
     if (c.kind != PathKind::kAbsoluteFile && c.kind != PathKind::kSegmentFile) continue;
     Str from = c.old_path, to = c.new_absolute.empty() ? c.new_path : c.new_absolute;
     if (from == to) continue;  // only made relative: it stays where it is
+    for (Str p : {from, to}) {
+      std::string u = modified_utf8_to_utf8(p);
+      std::string why = unsafe_for_plan(u);
+      if (!why.empty()) {
+        Error e = Error::data("no copy plan: the path '" + escaped_for_message(u) + "' cannot go into a copy command: " + why);
+        e.hint = "copy the files by hand after checking that path; relocate itself does not need the plan";
+        return e;
+      }
+    }
     Str fd = parent_of(from), td = parent_of(to);
     bool same_name = from.substr(fd.size()) == to.substr(td.size()) && !fd.empty() && !td.empty();
     std::pair<Str, Str> key = same_name ? std::pair<Str, Str>{fd, td} : std::pair<Str, Str>{from, to};

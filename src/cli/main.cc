@@ -1,8 +1,10 @@
 // flink-savepoint: inspect, check and relocate Flink savepoints and
 // checkpoints without a JVM. Each subcommand is a short file over the library.
+#include <cstdio>
 #include <iostream>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/cli/command.h"
@@ -117,7 +119,13 @@ int main(int argc, char** argv) {
     return fsp::cli::report(ctx, shifted.empty() ? unknown_argument(app, argc, argv, e.what())
                                                  : unknown_argument(app, 2, shifted.data(), e.what()));
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory\n";
+    // Written without allocating; the error contract holds under --json too.
+    bool json = ctx.json;
+    for (int i = 1; i < argc && !json; ++i) json = std::string_view(argv[i]) == "--json";
+    std::fputs(json ? "{\"error\": {\"message\": \"out of memory\", \"exit_code\": 74, \"hint\": \"raise the memory "
+                      "limit (ulimit -v) or free memory\"}}\n"
+                    : "error: out of memory\nhint: raise the memory limit (ulimit -v) or free memory\n",
+               stderr);
     return 74;  // EX_IOERR: the machine could not provide the memory
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";

@@ -126,6 +126,20 @@ int run(Context& ctx, const RelocateCliOptions& o) {
 
   auto rep = relocate(s, ro);
   if (!rep) return report(ctx, rep.error());
+  if (rep->already_under_to && rep->changed && !ctx.json) {
+    std::cout.flush();
+    std::cerr << "warning: " << rep->already_under_to << " absolute path(s) were under a --to prefix already (e.g. "
+              << rep->already_under_to_example
+              << "): the rewritten paths merge with them, so relocating back (--from <to> --to <from>) would move "
+                 "them too and not give back the original bytes\n";
+  }
+  // The plan is made (and may be refused) before anything is written.
+  std::vector<CopyStep> plan;
+  if (o.print_copy_plan) {
+    auto p = copy_plan(rep->changes);
+    if (!p) return report(ctx, p.error());
+    plan = std::move(*p);
+  }
 
   nlohmann::json j;
   if (ctx.json) {
@@ -137,6 +151,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     j["absolute_paths"] = rep->absolute_paths;
     j["unmatched_absolute"] = rep->unmatched_absolute;
     j["unmatched_directories"] = rep->unmatched_examples;
+    j["already_under_to"] = rep->already_under_to;
     if (o.make_relative) j["snapshot_uri"] = ro.snapshot_uri;
     if (!writes && o.dry_run) {
       nlohmann::json changes = nlohmann::json::array();
@@ -226,7 +241,6 @@ int run(Context& ctx, const RelocateCliOptions& o) {
 
   // --- copy plan -----------------------------------------------------------------------
   if (o.print_copy_plan) {
-    auto plan = copy_plan(rep->changes);
     if (ctx.json) {
       nlohmann::json p = nlohmann::json::array();
       for (const auto& st : plan) p.push_back({{"from", st.from_dir}, {"to", st.to_dir}, {"files", st.files}, {"command", st.command}});

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "flink_savepoint/byte_reader.h"
 #include "flink_savepoint/file_system.h"
@@ -31,16 +32,6 @@ using state::walk_heap;
 constexpr const char* kTtlClass = "org.apache.flink.runtime.state.ttl.TtlStateFactory$TtlSerializerSnapshot";
 constexpr const char* kMapClass = "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot";
 constexpr const char* kListClass = "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot";
-
-class Where : public ErrorContext {
- public:
-  explicit Where(std::string s) : s_(std::move(s)) {}
-  std::string describe() const override { return s_; }
-  const std::string& str() const { return s_; }
-
- private:
-  std::string s_;
-};
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -182,7 +173,10 @@ std::string handle_label(const StreamHandle& h) {
 
 class Reader {
  public:
-  Reader(const SnapshotFile& f, const StateReadOptions& o) : file_(f), opt_(o) {}
+  Reader(const SnapshotFile& f, const StateReadOptions& o)
+      : file_(f), opt_(o), input_bytes_(f.snapshot.source_size) {
+    resync_.limit = kResyncCommandBase + kResyncCommandPerByte * input_bytes_;
+  }
 
   OperatorStates read_operator(size_t idx) {
     const OperatorState& op = file_.snapshot.operators[idx];
@@ -223,6 +217,7 @@ class Reader {
       }
       return std::nullopt;
     }
+    count_input(h, r.value());
     return std::move(r.value());
   }
 
@@ -328,8 +323,15 @@ class Reader {
       int64_t o = h.offsets[i];
       if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
     }
-    Where ctx(where);
-    auto proxy = state::decode_keyed_proxy(bytes, bound, 0, &ctx);
+    std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
+    auto cached = keyed_proxies_.find(key);
+    if (cached == keyed_proxies_.end()) {
+      if (!charge_reading(out, bound, where)) return;
+      // No context in the cached result: each handle's problems name its own place.
+      make_room(keyed_proxies_);
+      cached = keyed_proxies_.emplace(key, state::decode_keyed_proxy(bytes, bound, 0, nullptr, &resync_)).first;
+    }
+    const Result<KeyedProxy>& proxy = cached->second;
     if (!proxy) {
       fail_proxy(out, proxy.error(), where);
       return;
@@ -346,15 +348,34 @@ class Reader {
     bool full_format = h.code == code::kSavepointKeyGroups;
     for (auto& m : p.states) describe(ob.slot(m.name), m, &p.key_serializer, full_format ? "full" : "heap");
     if (!opt_.statistics || !p.complete) return;
-    std::string ferr, herr;
-    std::optional<KgStats> st = walk_full(bytes, h, p, 0, &ferr);
-    const char* fmt = "full";
-    if (!st && !full_format) {
-      st = walk_heap(bytes, h, p, 0, &herr);
-      fmt = "heap";
+    // Handles that name the same stream with the same key groups and offsets
+    // are walked once; everything else is charged to the command's work bound.
+    std::string walk_key = key + "|kg " + std::to_string(h.range.start) + "|" + std::to_string(h.code) + "|" +
+                           std::string(h.offsets.raw);
+    auto walked = walks_.find(walk_key);
+    if (walked == walks_.end()) {
+      Walk w;
+      if (!charge_walk(bytes.size())) {
+        w.err = "not walked: this command has walked " + std::to_string(walk_work_ >> 20) +
+                " MiB of state already, the bound for an input of " + std::to_string(input_bytes_) +
+                " bytes (docs/errors.md)";
+      } else {
+        std::string ferr, herr;
+        w.st = walk_full(bytes, h, p, 0, &ferr);
+        w.fmt = "full";
+        if (!w.st && !full_format) {
+          w.st = walk_heap(bytes, h, p, 0, &herr);
+          w.fmt = "heap";
+        }
+        if (!w.st) w.err = herr.empty() ? ferr : herr;
+      }
+      make_room(walks_);
+      walked = walks_.emplace(std::move(walk_key), std::move(w)).first;
     }
+    const std::optional<KgStats>& st = walked->second.st;
+    const char* fmt = walked->second.fmt;
     if (!st) {
-      out.problems.push_back("error: statistics unavailable: " + (herr.empty() ? ferr : herr) + " (" + where + ")");
+      out.problems.push_back("error: statistics unavailable: " + walked->second.err + " (" + where + ")");
       for (auto& m : p.states) {
         Acc& a = ob.slot(m.name).acc;
         a.touched = true;
@@ -371,8 +392,17 @@ class Reader {
     std::string where = where0 + ", RocksDB meta data " + handle_label(h.delegate);
     auto rs = resolve(out, h.delegate, where);
     if (!rs) return;
-    Where ctx(where);
-    auto proxy = state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, &ctx);
+    std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(rs->bytes.size());
+    auto cached = keyed_proxies_.find(key);
+    if (cached == keyed_proxies_.end()) {
+      if (!charge_reading(out, rs->bytes.size(), where)) return;
+      // No context in the cached result: each handle's problems name its own place.
+      make_room(keyed_proxies_);
+      cached = keyed_proxies_
+                   .emplace(key, state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, nullptr, &resync_))
+                   .first;
+    }
+    const Result<KeyedProxy>& proxy = cached->second;
     if (!proxy) {
       fail_proxy(out, proxy.error(), where);
       return;
@@ -518,8 +548,15 @@ class Reader {
     all.erase(std::unique(all.begin(), all.end()), all.end());
     size_t bound = bytes.size();
     if (!all.empty() && all.front() >= 0 && static_cast<uint64_t>(all.front()) < bound) bound = all.front();
-    Where ctx(where);
-    auto proxy = state::decode_operator_proxy(bytes, bound, 0, &ctx);
+    std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
+    auto cached = operator_proxies_.find(key);
+    if (cached == operator_proxies_.end()) {
+      if (!charge_reading(out, bound, where)) return;
+      // No context in the cached result: each handle's problems name its own place.
+      make_room(operator_proxies_);
+      cached = operator_proxies_.emplace(key, state::decode_operator_proxy(bytes, bound, 0, nullptr, &resync_)).first;
+    }
+    const Result<OperatorProxy>& proxy = cached->second;
     if (!proxy) {
       fail_proxy(out, proxy.error(), where);
       return;
@@ -625,9 +662,69 @@ class Reader {
     }
   }
 
+  // Identity of a resolved stream within this command: the local file (and
+  // the segment within it), or the inline bytes' place in the _metadata.
+  static std::string stream_key(const StreamHandle& h, const ResolvedStream& rs) {
+    if (rs.path.empty())
+      return "inline:" + std::to_string(reinterpret_cast<uintptr_t>(rs.bytes.data())) + "+" +
+             std::to_string(rs.bytes.size());
+    return "file:" + rs.path + "@" + std::to_string(h.code == code::kSegmentFile ? h.start_pos : 0) + "+" +
+           std::to_string(rs.bytes.size());
+  }
+
+  // The work bounds of one command (docs/errors.md): the input is the
+  // _metadata plus every distinct stream read. Resync searches may re-parse
+  // 64 MiB + 512 x the input in total (each proxy also has its own bound);
+  // statistics walks 256 MiB + 4 x the input. A proxy is decoded once per
+  // (stream, bound) and a key-group walk once per (stream, offsets).
+  void count_input(const StreamHandle& h, const ResolvedStream& rs) {
+    if (seen_streams_.insert(std::hash<std::string>{}(stream_key(h, rs))).second) input_bytes_ += rs.bytes.size();
+    resync_.limit = kResyncCommandBase + kResyncCommandPerByte * input_bytes_;
+  }
+  bool charge_walk(uint64_t n) {
+    walk_work_ += n;
+    return walk_work_ <= kWalkBase + kWalkPerByte * input_bytes_;
+  }
+  // Counts the stream as input and charges one plain decode of its proxy
+  // region; false (with a problem) past the bound: the handle is not read.
+  bool charge_reading(OperatorStates& out, size_t bound, const std::string& where) {
+    if (charge_walk(bound)) return true;
+    ++out.handles_unsupported;
+    out.problems.push_back("unsupported: not read: this command has already read " + std::to_string(walk_work_ >> 20) +
+                           " MiB of state, the bound for an input of " + std::to_string(input_bytes_) +
+                           " bytes (docs/errors.md) (" + where + ")");
+    return false;
+  }
+
+  // The caches hold what repeats; past kMaxCached entries they start over
+  // (memory stays bounded; misses are charged to the work bounds anyway).
+  template <typename Map>
+  static void make_room(Map& m) {
+    if (m.size() >= kMaxCached) m.clear();
+  }
+  static constexpr size_t kMaxCached = 4096;
+
+  struct Walk {
+    std::optional<KgStats> st;
+    const char* fmt = "full";
+    std::string err;
+  };
+
+  static constexpr uint64_t kResyncCommandBase = 64ull << 20;
+  static constexpr uint64_t kResyncCommandPerByte = 512;
+  static constexpr uint64_t kWalkBase = 256ull << 20;
+  static constexpr uint64_t kWalkPerByte = 4;
+
   const SnapshotFile& file_;
   const StateReadOptions& opt_;
   std::map<std::string, bool> seen_sst_;  // SST files read in this snapshot (RocksDB handles): read ok?
+  std::map<std::string, Result<KeyedProxy>> keyed_proxies_;
+  std::map<std::string, Result<OperatorProxy>> operator_proxies_;
+  std::map<std::string, Walk> walks_;
+  std::unordered_set<size_t> seen_streams_;  // hashes of stream_key (a collision only tightens the bound)
+  uint64_t input_bytes_ = 0;
+  uint64_t walk_work_ = 0;
+  state::ResyncBudget resync_;
 };
 
 }  // namespace
