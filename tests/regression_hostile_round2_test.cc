@@ -188,9 +188,10 @@ TEST(RegressionRound2, FinishedSubtaskIndexIsValidatedToo) {
 
 const char* kLongSnapshot = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
 
-// A keyed proxy whose value serializer is an unknown class followed by bytes
-// that make no payload end consistent: every resync search fails, after
-// spending its whole budget.
+// A keyed proxy of two states whose first value serializer is an unknown
+// class followed by bytes that make no payload end consistent (the second
+// state's name would need 32,639 bytes wherever the payload ends): every
+// resync search tries each end and fails.
 std::string crafted_proxy(size_t tail) {
   std::string s;
   ByteWriter w(s);
@@ -199,7 +200,7 @@ std::string crafted_proxy(size_t tail) {
   w.i32(2);
   w.utf(kLongSnapshot);
   w.i32(3);
-  w.u16(1);
+  w.u16(2);
   w.utf("st");
   w.i32(0);
   w.i32(0);
@@ -269,9 +270,16 @@ TEST(RegressionRound2, ManyHandlesOnOneCraftedProxyAreDecodedOnce) {
   ASSERT_EQ(states->size(), 1u);
   const OperatorStates& o = (*states)[0];
   EXPECT_EQ(o.handles_read, 10000);
-  size_t incomplete = 0;
-  for (const auto& p : o.problems) incomplete += p.find("no payload end makes the rest") != std::string::npos;
+  size_t incomplete = 0, bounded = 0;
+  for (const auto& p : o.problems) {
+    incomplete += p.find("no payload end makes the rest") != std::string::npos;
+    bounded += p.find("resync work bound of this command") != std::string::npos;
+  }
   EXPECT_EQ(incomplete, 10000u);
+  // Searched 10,000 times, the ~0.7 MB searches would exceed the command's
+  // bound (64 MiB + 512 x ~0.6 MB) after about 500 handles: none reaches it,
+  // so the search ran once.
+  EXPECT_EQ(bounded, 0u);
   // One search of at most 4 MiB + 512 x 896 bytes instead of 10,000 of them
   // (19 s before); generous for sanitizer builds.
   EXPECT_LT(secs, 10.0);
@@ -348,12 +356,24 @@ TEST(RegressionRound2, SqlPlanUidFormatExpansionIsBounded) {
   EXPECT_LE(sql_transformation_uid(format, 1, type, "x").size(), 65535u + (1u << 20) + 2);
 
   // At the bound exactly: accepted. One byte over: refused.
-  std::string t2 = "stream-exec-" + std::string(65535 - 12 - 2, 'y');  // uid "<type>" = type without version
+  std::string t2 = "stream-exec-" + std::string(65535 - 12, 'y');  // "<type>" = the type without "_<version>"
   nlohmann::json ok_plan = {{"nodes", {{{"id", 1}, {"type", t2 + "_1"}, {"configuration", {{"table.exec.uid.format", "<type>"}}}}}}};
   auto ok = parse_sql_plan(ok_plan);
   ASSERT_TRUE(ok.ok()) << ok.error().message.substr(0, 300);
-  nlohmann::json over = {{"nodes", {{{"id", 1}, {"type", t2 + "z_1"}, {"configuration", {{"table.exec.uid.format", "<type>+"}}}}}}};
-  EXPECT_FALSE(parse_sql_plan(over).ok());
+  ASSERT_FALSE(ok->operators.empty());
+  EXPECT_EQ(ok->operators[0].uid.size(), 65535u);
+  nlohmann::json over = {{"nodes", {{{"id", 1}, {"type", t2 + "_1"}, {"configuration", {{"table.exec.uid.format", "<type>+"}}}}}}};
+  auto refused = parse_sql_plan(over);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("expands to more than 65535 bytes"), std::string::npos) << refused.error().message.substr(0, 300);
+  // writeUTF counts a supplementary character as 6 bytes (two surrogates), not
+  // UTF-8's 4: a uid of 65,535 UTF-8 bytes ending in an emoji is 65,537 there.
+  std::string t4 = "stream-exec-" + std::string(65535 - 12 - 4, 'a') + "\xF0\x9F\x98\x80";
+  ASSERT_EQ(t4.size(), 65535u);
+  nlohmann::json pe = {{"nodes", {{{"id", 1}, {"type", t4 + "_1"}, {"configuration", {{"table.exec.uid.format", "<type>"}}}}}}};
+  auto emoji = parse_sql_plan(pe);
+  ASSERT_FALSE(emoji.ok());
+  EXPECT_NE(emoji.error().message.find("expands to 65537 bytes"), std::string::npos) << emoji.error().message.substr(0, 300);
 }
 
 // ---------------------------------------------------------------------------
@@ -435,10 +455,11 @@ TEST(RegressionRound2, DuplicateKeysAndNulBytesInJobJsonAreRefused) {
   EXPECT_TRUE(job_from_text(tmp, R"({"operators": [{"uid": "a"}, {"uid": "b"}]})").ok());
 
   std::string nul = R"({"operators": [{"uid": "a"}]})";
+  const size_t at = nul.size();
   nul += std::string("\0\0garbage", 9);
   auto n = job_from_text(tmp, nul);
   ASSERT_FALSE(n.ok());
-  EXPECT_NE(n.error().message.find("NUL byte at offset 28"), std::string::npos) << n.error().message;
+  EXPECT_NE(n.error().message.find("NUL byte at offset " + std::to_string(at)), std::string::npos) << n.error().message;
 }
 
 // relocate printed "note: 0 relative handle(s) resolve against ..." always
