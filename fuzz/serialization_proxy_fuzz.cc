@@ -28,13 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // small: the target explores new inputs instead of spending each execution
   // on re-parsing one (the search's logic is the same at any budget).
   // FSP_FUZZ_PROXY_BUDGET=off runs without it (each proxy's own bound only,
-  // as before), to compare executions per second.
-  static const bool unbounded = [] {
+  // as before), =N with a budget of N bytes, to compare executions per second.
+  static const uint64_t base = []() -> uint64_t {
     const char* e = std::getenv("FSP_FUZZ_PROXY_BUDGET");
-    return e && std::string_view(e) == "off";
+    if (e && std::string_view(e) == "off") return UINT64_MAX;
+    return e ? std::strtoull(e, nullptr, 10) : uint64_t{4} << 10;
   }();
   state::ResyncBudget budget;
-  if (!unbounded) budget.limit = (64u << 10) + 16 * static_cast<uint64_t>(bytes.size());
+  if (base != UINT64_MAX) budget.limit = base + 4 * static_cast<uint64_t>(bytes.size());
   if (sel & 1) {
     auto p = state::decode_operator_proxy(bytes, bound, kBase, &where, &budget);
     if (!p.ok()) {
