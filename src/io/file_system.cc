@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +13,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <mutex>
 
@@ -217,7 +220,19 @@ class StdoutWritableFile final : public WritableFile {
 // the target and fsyncs the directory. The target is untouched on any failure.
 class LocalWritableFile final : public WritableFile {
  public:
-  static Result<std::unique_ptr<WritableFile>> create(const std::string& target, WriteOptions options) {
+  static Result<std::unique_ptr<WritableFile>> create(const std::string& given, WriteOptions options) {
+    // A symbolic link is written through: the file it names is replaced (the
+    // link stays); a link to nothing is refused rather than followed.
+    std::string target = given;
+    struct stat lst {};
+    if (::lstat(given.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      char* real = ::realpath(given.c_str(), nullptr);
+      if (!real)
+        return Error::cant_create("'" + given + "' is a symbolic link to a file that does not exist (" +
+                                  errno_text(errno) + "); give the path it should name");
+      target = real;
+      std::free(real);
+    }
     std::string dir, name;
     auto slash = target.rfind('/');
     if (slash == std::string::npos) {
@@ -227,30 +242,74 @@ class LocalWritableFile final : public WritableFile {
       dir = slash == 0 ? "/" : target.substr(0, slash);
       name = target.substr(slash + 1);
     }
-    if (name.empty() || name == "." || name == "..") return Error::usage("'" + target + "' is not a file name");
+    if (name.empty() || name == "." || name == "..") return Error::usage("'" + given + "' is not a file name");
 
     std::unique_ptr<LocalWritableFile> f(new LocalWritableFile(target, std::move(options)));
     f->dir_ = dir;
     struct stat st {};
     f->target_exists_ = ::lstat(target.c_str(), &st) == 0;
+    if (f->target_exists_ && S_ISDIR(st.st_mode)) return Error::cant_create("'" + given + "' is a directory");
+    // Only a regular file is ever replaced (a rename over a device node, a
+    // FIFO or a socket would replace that, e.g. /dev/full as root).
+    if (f->target_exists_ && !S_ISREG(st.st_mode))
+      return Error::cant_create("'" + given + "' is not a regular file (" + file_kind(st.st_mode) +
+                                "); only a regular file is ever replaced");
     f->mode_ = f->target_exists_ ? (st.st_mode & 07777) : 0644;
-    if (f->target_exists_ && S_ISDIR(st.st_mode)) return Error::cant_create("'" + target + "' is a directory");
+    f->uid_ = st.st_uid;
+    f->gid_ = st.st_gid;
     const std::string& backup = f->options_.backup_uri;
     if (!backup.empty()) {
       struct stat bst {};
       if (::lstat(backup.c_str(), &bst) == 0)
         return Error::cant_create("the backup '" + backup + "' already exists; move it away first");
     } else if (f->target_exists_ && !f->options_.overwrite) {
-      return Error::cant_create("'" + target + "' already exists");
+      return Error::cant_create("'" + given + "' already exists");
     }
+    remove_stale_temporaries(dir, name);
     std::string tmp = (dir == "/" ? "/" : dir + "/") + "." + name + ".tmp-XXXXXX";
     std::vector<char> tmpl(tmp.begin(), tmp.end());
     tmpl.push_back('\0');
     f->fd_.fd = ::mkstemp(tmpl.data());
     if (f->fd_.fd < 0) return Error::cant_create("cannot create a temporary file in '" + dir + "': " + errno_text(errno));
     f->tmp_.assign(tmpl.data());
+    // The lock marks the temporary file as in use: a later run removes it
+    // only when no process holds it (the lock dies with its process, kill -9 too).
+    (void)::flock(f->fd_.fd, LOCK_EX | LOCK_NB);
+    // Keep the owner (where permitted: root, or a group the user is in) and
+    // the mode of the file replaced; the mode last, as chown may clear set-id bits.
+    if (f->target_exists_ && ::fchown(f->fd_.fd, f->uid_, f->gid_) != 0) (void)::fchown(f->fd_.fd, -1, f->gid_);
     ::fchmod(f->fd_.fd, f->mode_);
     return std::unique_ptr<WritableFile>(std::move(f));
+  }
+
+  // Temporary files ".<name>.tmp-XXXXXX" of earlier runs that died (kill -9,
+  // power loss): removed when no process holds their lock and they are older
+  // than a few seconds (a run that has just created one takes its lock at once).
+  static void remove_stale_temporaries(const std::string& dir, const std::string& name) {
+    const std::string prefix = "." + name + ".tmp-";
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return;
+    const time_t now = ::time(nullptr);
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() != prefix.size() + 6 || n.compare(0, prefix.size(), prefix) != 0) continue;
+      std::string p = (dir == "/" ? "/" : dir + "/") + n;
+      Fd fd(::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (fd.fd < 0) continue;
+      struct stat st {};
+      if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < 5) continue;
+      if (::flock(fd.fd, LOCK_EX | LOCK_NB) != 0) continue;  // a live run holds it
+      (void)::unlink(p.c_str());
+    }
+    ::closedir(d);
+  }
+
+  static std::string file_kind(mode_t m) {
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
   }
 
   ~LocalWritableFile() override {
@@ -337,6 +396,8 @@ class LocalWritableFile final : public WritableFile {
   Fd fd_;
   bool target_exists_ = false, committed_ = false;
   mode_t mode_ = 0644;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
   uint64_t expected_size_ = 0;
 };
 

@@ -774,6 +774,10 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& 
           return Error::data("segment [" + std::to_string(h.start_pos) + ", +" + std::to_string(h.state_size) +
                              ") lies outside " + local + " (" + std::to_string(all.size()) + " bytes)");
         out.bytes = all.substr(static_cast<size_t>(h.start_pos), static_cast<size_t>(h.state_size));
+      } else if (h.state_size >= 0 && static_cast<uint64_t>(h.state_size) < all.size()) {
+        // Never more than the handle's stated size: Flink wrote exactly that
+        // many bytes, and every offset the format stores lies within them.
+        out.bytes = all.substr(0, static_cast<size_t>(h.state_size));
       } else {
         out.bytes = all;
       }
