@@ -84,6 +84,27 @@ void nested_lists(ByteWriter& w, int depth) {
   simple(w, kLong);
 }
 
+// value_decoder: 2-byte snapshot length, the snapshot, then value bytes.
+void value_decoder_seeds() {
+  auto seed = [](auto body, std::string_view values) {
+    std::string snap;
+    ByteWriter w(snap);
+    w.i32(2);  // proxy version
+    body(w);
+    std::string s;
+    s.push_back(static_cast<char>(snap.size() >> 8));
+    s.push_back(static_cast<char>(snap.size() & 0xFF));
+    return s + snap + std::string(values);
+  };
+  put("value_decoder", "long", seed([](ByteWriter& w) { simple(w, kLong); }, std::string("\0\0\0\0\0\0\0\x2a", 8)));
+  put("value_decoder", "string", seed([](ByteWriter& w) { simple(w, kString); }, std::string("\x04" "abc" "\x00", 5)));
+  put("value_decoder", "list", seed([](ByteWriter& w) { composite(w, kList, 1, kString); },
+                                    std::string("\0\0\0\x02\x02x\x02y", 8)));
+  put("value_decoder", "map", seed([](ByteWriter& w) { composite(w, kMap, 2); },
+                                   std::string("\0\0\0\x01" "\0\0\0\0\0\0\0\x01" "\x00" "\0\0\0\0\0\0\0\x02", 21)));
+  put("value_decoder", "ttl", seed([](ByteWriter& w) { composite(w, kTtl, 2); }, std::string(16, '\x01')));
+}
+
 void serializer_snapshot_seeds() {
   auto top = [](auto body) {
     std::string s;
@@ -296,6 +317,7 @@ int main(int argc, char** argv) {
   fs::create_directories(g_out);
   java_seeds();
   serializer_snapshot_seeds();
+  value_decoder_seeds();
   proxy_seeds();
   snappy_seeds();
   job_seeds();

@@ -487,6 +487,7 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
         unknown("unknown");
         break;
       }
+      node.schema = schema;
       std::string rec = avro_record_name(schema);
       if (type.empty() || ends_with(type, "GenericRecord"))
         node.detail = rec.empty() ? (type.empty() ? "GenericRecord" : type) : "GenericRecord " + rec;
@@ -501,7 +502,7 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
       int32_t n = r.i32();
       if (!r.check_count(n, 2, "enum constants")) break;
       for (int32_t i = 0; i < n && r.ok(); ++i) {
-        (void)r.utf();
+        node.constants.emplace_back(r.utf());
         if (*layout == Layout::kScalaEnum) (void)r.i32();
       }
       break;

@@ -51,6 +51,13 @@ Result<SstProperties> read_file(const std::string& path);
 // of merged files). `name` is used in messages.
 Result<SstProperties> read_bytes(std::string_view bytes, const std::string& name);
 
+// Every record of one SST file (local path, or bytes held in memory when
+// `path` is empty), in key order: user key and value. Deletions are not
+// returned. `visit` returns false to stop early. Errors as for read_file().
+using EntryVisitor = bool (*)(void* ctx, std::string_view key, std::string_view value);
+Result<SstProperties> for_each_entry(const std::string& path, std::string_view bytes, const std::string& name,
+                                     void* ctx, EntryVisitor visit);
+
 // True for the local file names of SST files in incremental handles
 // ("000012.sst").
 bool is_sst_name(std::string_view local_path);

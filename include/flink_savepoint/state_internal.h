@@ -33,6 +33,8 @@ struct SerializerNode {
   std::string detail;          // tuple/pojo/kryo/avro/enum class, logical types, ...
   std::vector<std::string> child_names;  // POJO field names (parallel to children)
   std::vector<SerializerNode> children;
+  std::vector<std::string> constants;  // enum constant names (in ordinal order)
+  std::string schema;          // Avro writer schema (JSON text)
   uint64_t offset = 0;         // where the class name starts, in the file
 
   // True when this node and all below it were decoded by a known layout.

@@ -51,5 +51,6 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 // that rewrites "1g" / "256mb" / "64 kb" to bytes, "30 s" / "2 min" to milliseconds.
 CLI::Validator size_value();
 CLI::Validator duration_value();
+void add_dump_command(CLI::App& app, Context& ctx);      // src/cli/dump.cc
 
 }  // namespace fsp::cli

@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   fsp::cli::add_relocate_command(app, ctx);
   fsp::cli::add_lint_command(app, ctx);
   fsp::cli::add_migrate_command(app, ctx);
+  fsp::cli::add_dump_command(app, ctx);
   fsp::cli::add_completion_commands(app, ctx);
 
   // `help` and `help COMMAND`, as git and kubectl have them.
