@@ -97,7 +97,7 @@ TEST(CliPaths, OutOfMemoryExits74AndInternalErrorsExit70) {
 
   auto oom = test::run_command(cmd + " FSP_FAULT=oom " + test::cli_path() + " inspect - 2>&1");
   EXPECT_EQ(oom.exit_code, 74) << oom.out;
-  EXPECT_EQ(oom.out, "error: out of memory\n");
+  EXPECT_EQ(oom.out, "error: out of memory\nhint: raise the memory limit (ulimit -v) or free memory\n");
 
   auto internal = test::run_command(cmd + " FSP_FAULT=throw " + test::cli_path() + " inspect - 2>&1");
   EXPECT_EQ(internal.exit_code, 70) << internal.out;
