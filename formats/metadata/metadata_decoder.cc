@@ -9,6 +9,7 @@
 #include "flink_savepoint/java_serialization.h"
 #include "flink_savepoint/metadata.h"
 #include "formats/metadata/file_kind.h"
+#include "flink_savepoint/snapshot_file.h"
 
 namespace fsp {
 namespace {
@@ -635,8 +636,7 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
     // Only reachable under an external memory limit (ulimit): the budget above
     // keeps the model within a fixed multiple of the input otherwise.
     Error e = Error::io("out of memory while decoding a " + std::to_string(bytes.size()) + "-byte _metadata");
-    e.hint = "raise the memory limit (ulimit -v); the model needs at most " +
-             std::to_string((256ull << 20) + 32ull * bytes.size()) + " bytes for this file";
+    e.hint = out_of_memory_hint(bytes.size());
     return e;
   }
 }

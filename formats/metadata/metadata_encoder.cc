@@ -1,5 +1,7 @@
 // Encoder for _metadata: the mirror image of metadata_decoder.cc. Writes the
 // snapshot in its own metadata version; the v4+ trailer is copied verbatim.
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "flink_savepoint/byte_writer.h"
@@ -10,7 +12,18 @@ namespace {
 
 class Encoder {
  public:
-  Encoder(std::string& out, int32_t version) : w_(out), version_(version) {}
+  Encoder(std::string& out, int32_t version) : out_(out), w_(out), version_(version) {}
+
+  // Streaming: hands what is encoded to `sink` whenever it passes kFlushAt.
+  using Sink = std::function<Status(std::string_view)>;
+  void set_sink(const Sink* sink) { sink_ = sink; }
+  void maybe_flush(bool last = false) {
+    if (!sink_ || !error_.empty() || (!last && out_.size() < kFlushAt)) return;
+    Status st = (*sink_)(out_);
+    out_.clear();
+    if (!st.ok()) sink_error_ = st.error();
+  }
+  std::optional<Error>& sink_error() { return sink_error_; }
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
@@ -229,6 +242,8 @@ class Encoder {
       }
       w_.i32(st.index);
       subtask_body(st);
+      maybe_flush();
+      if (sink_error_) return;
     }
   }
 
@@ -250,11 +265,20 @@ class Encoder {
       w_.bytes(body);
     }
     w_.i32(static_cast<int32_t>(s.operators.size()));
-    for (const auto& o : s.operators) op(o);
+    for (const auto& o : s.operators) {
+      op(o);
+      maybe_flush();
+      if (sink_error_) return;
+    }
     if (version_ >= 4) w_.bytes(s.trailer);
+    maybe_flush(true);
   }
 
  private:
+  static constexpr size_t kFlushAt = 1 << 20;
+  std::string& out_;
+  const Sink* sink_ = nullptr;
+  std::optional<Error> sink_error_;
   ByteWriter w_;
   int32_t version_;
   std::string error_;
@@ -272,6 +296,20 @@ Result<std::string> encode_metadata(const Snapshot& s) {
   e.snapshot(s);
   if (e.failed()) return Error::data(e.error());
   return out;
+}
+
+Status encode_metadata_to(const Snapshot& s, const std::function<Status(std::string_view)>& sink) {
+  if (s.version < 2 || s.version > 7) {
+    return Error::usage("cannot encode metadata version " + std::to_string(s.version) + " (supported: 2 to 7)");
+  }
+  std::string out;
+  out.reserve((1 << 20) + (1 << 17));
+  Encoder e(out, s.version);
+  e.set_sink(&sink);
+  e.snapshot(s);
+  if (e.failed()) return Error::data(e.error());
+  if (e.sink_error()) return *e.sink_error();
+  return {};
 }
 
 }  // namespace fsp

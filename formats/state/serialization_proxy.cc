@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/state_internal.h"
 
 namespace fsp::state {
@@ -30,7 +31,7 @@ void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
   ByteReader& r = d.r;
   StateMetaInfo m;
   m.offset = r.file_offset();
-  m.name = std::string(r.utf());
+  m.name = modified_utf8_to_utf8(r.utf());  // as the metadata's names are compared: standard UTF-8
   m.backend_type = r.i32();
   if (r.ok() && (m.backend_type < 0 || m.backend_type > 4)) {
     r.fail_at(r.pos() - 4, "unknown backend state type " + std::to_string(m.backend_type) + " for state '" +

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
 // back the same bytes. Fails for values the format cannot hold (a string over
 // 65535 bytes).
 Result<std::string> encode_metadata(const Snapshot& snapshot);
+
+// The same bytes, streamed: `sink` gets consecutive pieces (about 1 MiB each,
+// split between subtasks), so that no second copy of the file is held. An
+// error from the sink stops the encoding and is returned.
+Status encode_metadata_to(const Snapshot& snapshot, const std::function<Status(std::string_view)>& sink);
 
 // Which Flink versions write/read a metadata version ("1.16 - 1.20").
 std::string_view flink_versions_writing(int32_t metadata_version);

@@ -139,6 +139,16 @@ struct WriteOptions {
 Status write_metadata_atomically(const std::string& target, const Snapshot& expected, std::string_view bytes,
                                  const WriteOptions& options = {});
 
+// The same write in bounded memory: the encoding of `snapshot` is streamed
+// into the temporary file (no copy of the bytes in memory), compared with
+// what is read back block by block, then `release` is called (the caller
+// drops the input snapshot and its mapping: `snapshot` is not used after it)
+// and the written file is decoded and compared with the input's fingerprint
+// (header, operators, trailer, every stream handle and directory string).
+// Peak memory: the input (mapping + model) or the result, not both.
+Status write_snapshot_atomically(const std::string& target, const Snapshot& snapshot, const WriteOptions& options = {},
+                                 const std::function<void()>& release = {});
+
 // Same comparison as write_metadata_atomically does after reading back: an
 // empty string when `actual` matches `expected`, else what differs.
 std::string compare_snapshots(const Snapshot& expected, const Snapshot& actual);

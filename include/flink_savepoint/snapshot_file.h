@@ -27,4 +27,11 @@ Result<std::string> resolve_metadata_path(const std::string& path);
 
 Result<SnapshotFile> open_snapshot(const std::string& path, const DecodeOptions& options = {});
 
+// The size of the _metadata last opened by open_snapshot (0: none yet), for
+// the out-of-memory message of the command line.
+uint64_t last_opened_snapshot_size();
+// What to tell a user who ran out of memory on a file of this size: an honest
+// estimate of what the commands need (measured figures, bench/README.md).
+std::string out_of_memory_hint(uint64_t file_size);
+
 }  // namespace fsp

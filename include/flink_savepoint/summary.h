@@ -38,9 +38,26 @@ struct SnapshotSummary {
   std::vector<FileRef> files;  // filled only when asked (list_files)
 };
 
-// list_files=false skips building the per-file list (the expensive part on
-// checkpoints with hundreds of thousands of files); file_count is always set.
+// One distinct file, as the streaming JSON output lists it: a view of the
+// stored path (modified UTF-8), no copy.
+struct FileEntry {
+  Str path;
+  int64_t size = 0;   // as FileRef::size
+  int32_t handles = 0;
+  uint32_t hash = 0;  // of the path (for the index)
+  bool relative = false;
+};
+
+// The distinct files in first-appearance order.
+struct FileList {
+  std::vector<FileEntry> entries;
+};
+
+// list_files=false skips building the per-file list of strings; file_count is
+// always set (exact: paths are compared, not only hashed).
 SnapshotSummary summarize(const Snapshot& s, bool list_files = true);
+// The same, with the file list as views into the model (when `files` is set).
+SnapshotSummary summarize(const Snapshot& s, FileList* files);
 
 // Readable names.
 const char* stream_handle_type_name(uint8_t code);   // Flink's class names

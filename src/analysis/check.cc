@@ -8,6 +8,7 @@
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
+#include "flink_savepoint/display.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/summary.h"
 #include "flink_savepoint/walk.h"
@@ -274,7 +275,7 @@ class Checker {
     std::string l = op.id_hex();
     std::string uid = job_index >= 0 && !job_.operators[job_index].uid.empty() ? job_.operators[job_index].uid
                                                                                 : modified_utf8_to_utf8(op.uid);
-    if (!uid.empty()) l += " (uid \"" + uid + "\")";
+    if (!uid.empty()) l += " (uid \"" + display(uid) + "\")";
     return l;
   }
 

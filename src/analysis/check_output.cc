@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "flink_savepoint/check.h"
+#include "flink_savepoint/display.h"
 
 namespace fsp {
 namespace {
@@ -59,10 +60,26 @@ std::map<std::string, std::vector<const Finding*>> by_operator(const CheckReport
 }
 
 std::string operator_title(const Finding& f, const std::string& id) {
-  std::string t = "operator " + id;
-  if (!f.uid.empty()) t += "  uid \"" + f.uid + "\"";
-  if (!f.name.empty() && f.name != f.uid) t += "  name \"" + f.name + "\"";
+  std::string t = "operator " + display(id);
+  if (!f.uid.empty()) t += "  uid \"" + display(f.uid) + "\"";
+  if (!f.name.empty() && f.name != f.uid) t += "  name \"" + display(f.name) + "\"";
   return t;
+}
+
+// Multi-line texts: each line through the one conversion (no control
+// character of a stored string reaches the terminal; the text's own line
+// breaks stay).
+std::string lines(const std::string& s) {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t nl = s.find('\n', start);
+    append_display(out, std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    out += '\n';
+    start = nl + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -99,12 +116,12 @@ nlohmann::json report_to_json(const CheckReport& r) {
 
 std::string report_to_text(const CheckReport& r) {
   std::ostringstream o;
-  o << "snapshot:  " << r.snapshot_path << " (metadata v" << r.metadata_version;
+  o << "snapshot:  " << display(r.snapshot_path) << " (metadata v" << r.metadata_version;
   if (!r.snapshot_type.empty()) o << ", " << r.snapshot_type;
   if (!r.snapshot_format.empty()) o << ", " << r.snapshot_format;
   if (!r.snapshot_backend.empty()) o << ", backend " << r.snapshot_backend;
   o << ")\n";
-  o << "new job:   " << r.job_source << " (" << r.job_kind << ")\n";
+  o << "new job:   " << display(r.job_source) << " (" << r.job_kind << ")\n";
   o << "target:    Flink " << (r.target_flink.empty() ? "?" : r.target_flink) << ", state backend "
     << (r.state_backend.empty() ? "?" : r.state_backend)
     << (r.allow_non_restored_state ? ", --allowNonRestoredState" : "")
@@ -118,22 +135,22 @@ std::string report_to_text(const CheckReport& r) {
     if (id.empty()) continue;
     o << operator_title(*fs.front(), id) << "\n";
     for (const auto* f : fs) {
-      o << "  " << tag(f->severity) << " [" << f->rule << "] " << indent(f->message, "            ") << "\n";
-      if (!f->flink_error.empty()) o << "            Flink: " << indent(f->flink_error, "                   ") << "\n";
-      if (!f->hint.empty()) o << "            fix:   " << f->hint << "\n";
+      o << "  " << tag(f->severity) << " [" << f->rule << "] " << indent(lines(f->message), "            ") << "\n";
+      if (!f->flink_error.empty()) o << "            Flink: " << indent(lines(f->flink_error), "                   ") << "\n";
+      if (!f->hint.empty()) o << "            fix:   " << lines(f->hint) << "\n";
     }
     o << "\n";
   }
   if (groups.count("")) {
     o << "job-wide\n";
     for (const auto* f : groups.at("")) {
-      o << "  " << tag(f->severity) << " [" << f->rule << "] " << indent(f->message, "            ") << "\n";
-      if (!f->flink_error.empty()) o << "            Flink: " << indent(f->flink_error, "                   ") << "\n";
-      if (!f->hint.empty()) o << "            fix:   " << f->hint << "\n";
+      o << "  " << tag(f->severity) << " [" << f->rule << "] " << indent(lines(f->message), "            ") << "\n";
+      if (!f->flink_error.empty()) o << "            Flink: " << indent(lines(f->flink_error), "                   ") << "\n";
+      if (!f->hint.empty()) o << "            fix:   " << lines(f->hint) << "\n";
     }
     o << "\n";
   }
-  for (const auto& n : r.notes) o << "note: " << n << "\n";
+  for (const auto& n : r.notes) o << "note: " << lines(n) << "\n";
   if (!r.notes.empty()) o << "\n";
   if (!r.unevaluated.empty()) {
     o << "not evaluated (a rule that could fail could not be checked):\n";

@@ -531,4 +531,122 @@ Status write_metadata_atomically(const std::string& target, const Snapshot& expe
   return io::write_file_atomic(target, bytes, wo);
 }
 
+namespace {
+
+// Fixed-size blocks with a digest each, so that what was written can be
+// compared with what is read back without holding either.
+constexpr size_t kBlock = size_t{1} << 20;
+
+struct BlockDigest {
+  uint64_t h = 0x84222325CBF29CE4ULL;
+  uint64_t size = 0;
+  void block(std::string_view b) {
+    h ^= std::hash<std::string_view>{}(b) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    size += b.size();
+  }
+  bool operator==(const BlockDigest& o) const { return h == o.h && size == o.size; }
+};
+
+// What compare_snapshots looks at, kept after the snapshot is gone.
+struct Fingerprint {
+  int32_t version = 0;
+  int64_t checkpoint_id = 0;
+  size_t master_states = 0;
+  std::vector<uint64_t> operators;
+  uint64_t trailer = 0;
+  Digest handles;
+};
+
+Fingerprint fingerprint(const Snapshot& s) {
+  Fingerprint f;
+  f.version = s.version;
+  f.checkpoint_id = s.checkpoint_id;
+  f.master_states = s.master_states.size();
+  for (const auto& o : s.operators) {
+    Digest d;
+    d.str(Str(reinterpret_cast<const char*>(o.id.data()), o.id.size()));
+    d.mix(static_cast<uint64_t>(o.parallelism));
+    d.mix(static_cast<uint64_t>(o.max_parallelism));
+    d.mix(o.subtasks.size());
+    d.str(o.name);
+    d.str(o.uid);
+    d.mix(o.fully_finished);
+    f.operators.push_back(d.h);
+  }
+  f.trailer = std::hash<std::string_view>{}(s.trailer) ^ s.trailer.size();
+  f.handles = digest_handles(s);
+  return f;
+}
+
+std::string compare_fingerprints(const Fingerprint& a, const Fingerprint& b) {
+  if (a.version != b.version) return "metadata version " + std::to_string(b.version) + ", expected " + std::to_string(a.version);
+  if (a.checkpoint_id != b.checkpoint_id) return "checkpoint id differs";
+  if (a.master_states != b.master_states) return "number of master states differs";
+  if (a.operators.size() != b.operators.size()) return "number of operators differs";
+  for (size_t i = 0; i < a.operators.size(); ++i)
+    if (a.operators[i] != b.operators[i]) return "operator #" + std::to_string(i) + " differs";
+  if (a.trailer != b.trailer) return "the checkpoint properties trailer differs";
+  if (a.handles.count != b.handles.count) return "number of handles and paths differs";
+  if (a.handles.h != b.handles.h) return "a state handle or path differs";
+  return {};
+}
+
+}  // namespace
+
+Status write_snapshot_atomically(const std::string& target, const Snapshot& snapshot, const WriteOptions& options,
+                                 const std::function<void()>& release) {
+  auto fsys = io::file_system_for(target);
+  if (!fsys) return fsys.error();
+  BlockDigest written;
+  Fingerprint expected;
+  bool released = false;
+  io::WriteOptions wo;
+  wo.overwrite = options.overwrite;
+  wo.backup_uri = options.backup_path;
+  wo.hooks = options.hooks;
+  // Called with the bytes read back after fsync. The input is released
+  // first, so that one model is alive at a time (bounded memory).
+  wo.verify = [&](std::string_view got) -> Status {
+    if (!released && release) release();
+    released = true;
+    BlockDigest back;
+    for (size_t at = 0; at < got.size(); at += kBlock) back.block(got.substr(at, kBlock));
+    if (!(back == written))
+      return Error::io("the file read back differs from what was written; '" + target + "' is unchanged");
+    auto dec = decode_metadata(got);
+    if (!dec)
+      return Error{ErrorKind::kSoftware, "the written file does not decode: " + dec.error().to_string() + "; '" + target + "' is unchanged", {}, {}, {}};
+    std::string diff = compare_fingerprints(expected, fingerprint(*dec));
+    if (!diff.empty())
+      return Error{ErrorKind::kSoftware, "the written file decodes to another snapshot (" + diff + "); '" + target + "' is unchanged", {}, {}, {}};
+    return {};
+  };
+  auto file = (*fsys)->create(target, wo);
+  if (!file) return file.error();
+  // Encoded straight into the file in fixed blocks (the digest's unit).
+  std::string block;
+  block.reserve(kBlock);
+  auto sink = [&](std::string_view piece) -> Status {
+    while (!piece.empty()) {
+      size_t n = std::min(piece.size(), kBlock - block.size());
+      block.append(piece.substr(0, n));
+      piece.remove_prefix(n);
+      if (block.size() == kBlock) {
+        written.block(block);
+        if (Status st = (*file)->append(block); !st.ok()) return st;
+        block.clear();
+      }
+    }
+    return {};
+  };
+  if (Status st = encode_metadata_to(snapshot, sink); !st.ok()) return st;
+  if (!block.empty()) {
+    written.block(block);
+    if (Status st = (*file)->append(block); !st.ok()) return st;
+  }
+  std::string().swap(block);
+  expected = fingerprint(snapshot);
+  return (*file)->commit();
+}
+
 }  // namespace fsp

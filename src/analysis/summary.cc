@@ -18,27 +18,115 @@ void keyed_codes(const KeyedHandle& k, std::map<int, int>& out) {
   for (const auto& m : k.materialized) keyed_codes(m, out);
 }
 
-// A fast 64-bit hash of a path (8 bytes at a time, multiply-xorshift mixing).
+// A fast hash of a path: two independent 8-byte lanes (no long dependency
+// chain), multiply-xorshift mixing.
 uint64_t path_hash(std::string_view s) {
-  uint64_t h = 0x243f6a8885a308d3ULL ^ s.size();
+  uint64_t a = 0x243f6a8885a308d3ULL ^ s.size(), b = 0x13198a2e03707344ULL;
   size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
+  for (; i + 16 <= s.size(); i += 16) {
+    uint64_t x, y;
+    std::memcpy(&x, s.data() + i, 8);
+    std::memcpy(&y, s.data() + i + 8, 8);
+    a = (a ^ x) * 0xff51afd7ed558ccdULL;
+    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
+    a ^= a >> 32;
+    b ^= b >> 29;
   }
-  uint64_t w = 0;
-  if (i < s.size()) std::memcpy(&w, s.data() + i, s.size() - i);  // an empty view may have no data()
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 29;
-  h *= 0xff51afd7ed558ccdULL;
-  return h ^ (h >> 32);
+  uint64_t x = 0, y = 0;
+  size_t rest = s.size() - i;  // 0..15
+  if (rest > 8) {
+    std::memcpy(&x, s.data() + i, 8);
+    std::memcpy(&y, s.data() + i + 8, rest - 8);
+  } else if (rest > 0) {  // an empty view may have no data()
+    std::memcpy(&x, s.data() + i, rest);
+  }
+  a = (a ^ x) * 0xff51afd7ed558ccdULL;
+  b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
+  uint64_t h = a ^ (b >> 7) ^ (a >> 31);
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
+
+// Distinct paths in first-appearance order: an open-addressing table of
+// entry indices (tagged with the hash's high bits), grown by doubling. Paths
+// are compared byte for byte, so the count is exact; no path is copied.
+class DistinctFiles {
+ public:
+  explicit DistinctFiles(FileList& out) : list_(out.entries) { table_.assign(1024, 0); }
+
+  FileEntry& add(Str path, bool relative) {
+    uint64_t h = path_hash(path);
+    uint32_t tag = static_cast<uint32_t>(h >> 32);
+    size_t mask = table_.size() - 1;
+    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+      uint64_t slot = table_[i];
+      if (slot == 0) {
+        if ((list_.size() + 1) * 2 > table_.size()) {
+          grow();
+          return add_new(path, relative, h);
+        }
+        table_[i] = (static_cast<uint64_t>(tag) << 32) | (list_.size() + 1);
+        return push(path, relative, h);
+      }
+      if (static_cast<uint32_t>(slot >> 32) == tag) {
+        FileEntry& e = list_[static_cast<uint32_t>(slot) - 1];
+        if (e.path == path) return e;
+      }
+    }
+  }
+
+ private:
+  FileEntry& push(Str path, bool relative, uint64_t h) {
+    FileEntry e;
+    e.path = path;
+    e.relative = relative;
+    e.hash = static_cast<uint32_t>(h);
+    list_.push_back(e);
+    tags_.push_back(static_cast<uint32_t>(h >> 32));
+    return list_.back();
+  }
+  FileEntry& add_new(Str path, bool relative, uint64_t h) {
+    size_t mask = table_.size() - 1;
+    size_t i = static_cast<size_t>(h) & mask;
+    while (table_[i] != 0) i = (i + 1) & mask;
+    table_[i] = (h >> 32 << 32) | (list_.size() + 1);
+    return push(path, relative, h);
+  }
+  void grow() {
+    std::vector<uint64_t> t(table_.size() * 2, 0);
+    size_t mask = t.size() - 1;
+    for (size_t k = 0; k < list_.size(); ++k) {
+      size_t i = list_[k].hash & mask;
+      while (t[i] != 0) i = (i + 1) & mask;
+      t[i] = (static_cast<uint64_t>(tags_[k]) << 32) | (k + 1);
+    }
+    table_.swap(t);
+  }
+
+  std::vector<FileEntry>& list_;
+  std::vector<uint64_t> table_;
+  std::vector<uint32_t> tags_;
+};
 
 }  // namespace
 
 SnapshotSummary summarize(const Snapshot& s, bool list_files) {
+  if (!list_files) return summarize(s, static_cast<FileList*>(nullptr));
+  FileList files;
+  SnapshotSummary sum = summarize(s, &files);
+  sum.files.reserve(files.entries.size());
+  for (const auto& e : files.entries) {
+    FileRef f;
+    f.path = modified_utf8_to_utf8(e.path);
+    f.relative = e.relative;
+    f.size = e.size;
+    f.handles = e.handles;
+    sum.files.push_back(std::move(f));
+  }
+  return sum;
+}
+
+SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   SnapshotSummary sum;
   const auto& p = s.properties;
   if (p.present && p.parsed) {
@@ -107,11 +195,11 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files) {
     }
   }
 
-  // Files: distinct paths. Counting uses 64-bit hashes (sorted, then
-  // unique: no per-path allocation); the exact list is built only when asked.
-  std::vector<uint64_t> hashes;
-  std::unordered_map<std::string_view, size_t> index;
-  if (list_files) index.reserve(1024);
+  // Files: distinct paths (exact, by value), first appearance first.
+  FileList local;
+  FileList& list = files ? *files : local;
+  list.entries.clear();
+  DistinctFiles distinct(list);
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
@@ -122,28 +210,12 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files) {
     if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
     if (h.code == code::kRelative) sum.relative_paths++;
     else sum.absolute_paths++;
-    if (!list_files) {
-      hashes.push_back(path_hash(h.path) ^ (h.code == code::kRelative ? 0x9e3779b97f4a7c15ULL : 0));
-      return;
-    }
     int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos, h.state_size) : h.state_size;
-    auto [it, inserted] = index.try_emplace(h.path, sum.files.size());
-    if (inserted) {
-      FileRef f;
-      f.path = modified_utf8_to_utf8(h.path);
-      f.relative = h.code == code::kRelative;
-      sum.files.push_back(std::move(f));
-    }
-    FileRef& f = sum.files[it->second];
+    FileEntry& f = distinct.add(h.path, h.code == code::kRelative);
     f.handles++;
     if (size > f.size) f.size = size;
   });
-  if (list_files) {
-    sum.file_count = static_cast<int64_t>(sum.files.size());
-  } else {
-    std::sort(hashes.begin(), hashes.end());
-    sum.file_count = std::unique(hashes.begin(), hashes.end()) - hashes.begin();
-  }
+  sum.file_count = static_cast<int64_t>(list.entries.size());
   for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
     if (kind == PathKind::kDirectory) sum.absolute_paths++;
   });

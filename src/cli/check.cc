@@ -29,7 +29,7 @@ struct CheckCliOptions {
 };
 
 int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
-  if (ctx.json) std::cout << report_to_json(r).dump(2) << "\n";
+  if (ctx.json) print_json(report_to_json(r));
   else std::cout << report_to_text(r);
   if (!o.junit.empty()) {
     io::WriteOptions wo;

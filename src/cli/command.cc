@@ -5,21 +5,38 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/units.h"
+#include "flink_savepoint/display.h"
+#include "flink_savepoint/json_writer.h"
 
 namespace fsp::cli {
 
 int report(const Context& ctx, const Error& e) {
   if (ctx.json) {
-    nlohmann::json j{{"error", {{"message", e.message}, {"exit_code", e.exit_code()}}}};
-    if (e.offset) j["error"]["offset"] = *e.offset;
-    if (!e.where.empty()) j["error"]["where"] = e.where;
-    if (!e.hint.empty()) j["error"]["hint"] = e.hint;
-    std::cerr << j.dump() << "\n";
+    std::cout.flush();
+    JsonWriter w(std::cerr, -1);
+    w.begin_object();
+    w.key("error");
+    w.begin_object();
+    w.field("exit_code", e.exit_code());
+    if (!e.hint.empty()) w.field("hint", e.hint);
+    w.field("message", e.message);
+    if (e.offset) w.field("offset", *e.offset);
+    if (!e.where.empty()) w.field("where", e.where);
+    w.end_object();
+    w.end_object();
+    w.newline();
   } else {
-    std::cerr << "error: " << e.to_string() << "\n";
-    if (!e.hint.empty()) std::cerr << "hint: " << e.hint << "\n";
+    std::cout.flush();
+    std::cerr << "error: " << display(e.to_string()) << "\n";
+    if (!e.hint.empty()) std::cerr << "hint: " << display(e.hint) << "\n";
   }
   return e.exit_code();
+}
+
+void print_json(const nlohmann::json& j) {
+  JsonWriter w(std::cout);
+  w.value(j);
+  w.newline();
 }
 
 std::string human_size(int64_t b) {
@@ -43,6 +60,8 @@ Table::Table(std::vector<std::string> header, std::vector<bool> right_aligned)
 
 void Table::add(std::vector<std::string> row) {
   row.resize(header_.size());
+  for (auto& c : row)
+    if (!is_plain_text(c)) c = display(c);
   rows_.push_back(std::move(row));
 }
 
@@ -131,5 +150,54 @@ CLI::Validator duration_value() {
       },
       "DURATION");
 }
+
+StreamTable::StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned)
+    : header_(std::move(header)), right_(std::move(right_aligned)) {
+  right_.resize(header_.size(), false);
+  width_.resize(header_.size());
+  cells_.resize(header_.size());
+  for (size_t i = 0; i < header_.size(); ++i) width_[i] = display_width(header_[i]);
+}
+
+void StreamTable::measure() {
+  for (size_t i = 0; i < width_.size(); ++i) {
+    const std::string& c = cells_[i];
+    size_t w;
+    if (is_plain_text(c)) {
+      w = c.size();
+    } else {
+      shown_.clear();
+      append_display(shown_, c);
+      w = display_width(shown_);
+    }
+    width_[i] = std::max(width_[i], w);
+  }
+}
+
+void StreamTable::line(std::ostream& out, const std::vector<std::string>& r) {
+  line_.clear();
+  for (size_t i = 0; i < width_.size(); ++i) {
+    const std::string* c = &r[i];
+    if (!is_plain_text(*c)) {
+      shown_.clear();
+      append_display(shown_, *c);
+      c = &shown_;
+    }
+    size_t pad = width_[i] - std::min(width_[i], display_width(*c));
+    if (right_[i]) line_.append(pad, ' ');
+    line_ += *c;
+    if (i + 1 < width_.size()) {
+      if (!right_[i]) line_.append(pad, ' ');
+      line_ += "  ";
+    }
+  }
+  while (!line_.empty() && line_.back() == ' ') line_.pop_back();
+  line_ += '\n';
+  out.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void StreamTable::print_header(std::ostream& out) { line(out, header_); }
+
+void StreamTable::print(std::ostream& out) { line(out, cells_); }
 
 }  // namespace fsp::cli

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
+#include <ostream>
 #include <string>
 
 #include "flink_savepoint/result.h"
@@ -20,10 +22,15 @@ struct Context {
 // returns the error's exit code.
 int report(const Context& ctx, const Error& e);
 
+// Prints a (small) JSON document to stdout as dump(2) would, every string
+// through the one output conversion (flink_savepoint/display.h).
+void print_json(const nlohmann::json& j);
+
 // "12.3 KiB" style sizes for tables.
 std::string human_size(int64_t bytes);
 
-// A plain text table: header row, rows, right-aligned numeric columns.
+// A plain text table: header row, rows, right-aligned numeric columns. Every
+// cell goes through the one output conversion (control characters escaped).
 class Table {
  public:
   explicit Table(std::vector<std::string> header, std::vector<bool> right_aligned = {});
@@ -34,6 +41,28 @@ class Table {
   std::vector<std::string> header_;
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> rows_;
+};
+
+// A table whose rows are produced twice instead of being held: pass 1
+// measures every row (column widths), pass 2 prints them as they come. Rows
+// are given in a reused vector of cells, so that a million rows cost no
+// million strings. The layout is Table's.
+class StreamTable {
+ public:
+  explicit StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned = {});
+  // The cells of the next row (reused: assign, do not keep).
+  std::vector<std::string>& row() { return cells_; }
+  void measure();                     // pass 1: the row in row()
+  void print_header(std::ostream& out);
+  void print(std::ostream& out);      // pass 2: the row in row()
+
+ private:
+  void line(std::ostream& out, const std::vector<std::string>& r);
+  std::vector<std::string> header_;
+  std::vector<bool> right_;
+  std::vector<size_t> width_;
+  std::vector<std::string> cells_;
+  std::string shown_, line_;
 };
 
 void add_inspect_command(CLI::App& app, Context& ctx);

@@ -2,11 +2,12 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
+#include "flink_savepoint/display.h"
+#include "flink_savepoint/json_output.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/summary.h"
@@ -17,7 +18,7 @@
 namespace fsp::cli {
 namespace {
 
-std::string or_dash(Str s) { return s.empty() ? "-" : modified_utf8_to_utf8(s); }
+std::string or_dash(Str s) { return s.empty() ? "-" : display(s); }
 
 struct InspectOptions {
   std::string path;
@@ -51,7 +52,7 @@ Result<std::vector<OperatorStates>> read_all_states(const SnapshotFile& sf, cons
 
 // The uid of an operator: stored (v5+), else one of --uid whose hash is its id ("(--uid)" marks it).
 std::string uid_label(const OperatorState& op, const std::vector<std::string>& uids) {
-  if (!op.uid.empty()) return modified_utf8_to_utf8(op.uid);
+  if (!op.uid.empty()) return display(op.uid);
   for (const auto& u : uids)
     if (operator_id_from_uid(u) == op.id) return u + " (--uid)";
   return "-";
@@ -62,7 +63,7 @@ void print_states(const Snapshot& s, const std::vector<OperatorStates>& all, con
     if (os.states.empty() && os.problems.empty()) continue;
     const auto& op = s.operators[os.operator_index];
     std::string label = uid_label(op, uids);
-    std::cout << "\n" << (label == "-" ? op.id_hex() : label + " (" + op.id_hex() + ")") << "\n";
+    std::cout << "\n" << display(label == "-" ? op.id_hex() : label + " (" + op.id_hex() + ")") << "\n";
     Table t({"state", "kind", "type", "ttl", "entries", "bytes", "key groups", "max kg bytes"},
             {false, false, false, false, true, true, true, true});
     for (const auto& st : os.states) {
@@ -72,24 +73,24 @@ void print_states(const Snapshot& s, const std::vector<OperatorStates>& all, con
              st.key_groups_with_data > 0 ? std::to_string(st.key_groups_with_data) : "-", num_or_dash(st.max_key_group_bytes)});
     }
     std::cout << t.render();
-    for (const auto& p : os.problems) std::cout << "  " << p << "\n";
+    for (const auto& p : os.problems) std::cout << "  " << display(p) << "\n";
   }
 }
 
 void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
   const Snapshot& s = sf.snapshot;
-  std::cout << "metadata:         " << sf.metadata_path << " (" << human_size(static_cast<int64_t>(sf.file_size)) << ")\n";
+  std::cout << "metadata:         " << display(sf.metadata_path) << " (" << human_size(static_cast<int64_t>(sf.file_size)) << ")\n";
   std::cout << "metadata version: " << s.version << " (written by " << flink_versions_writing(s.version) << ")\n";
   std::cout << "checkpoint id:    " << s.checkpoint_id << "\n";
   std::cout << "snapshot:         ";
   if (sum.type.empty()) {
-    std::cout << (s.properties.present && !s.properties.parsed ? "unknown (properties not understood: " + s.properties.parse_error + ")"
+    std::cout << (s.properties.present && !s.properties.parsed ? "unknown (properties not understood: " + display(s.properties.parse_error) + ")"
                   : s.version >= 4 ? "unknown (no checkpoint properties stored)"
                                    : "unknown (metadata v2/v3 does not record it)");
   } else {
     std::cout << sum.type;
     if (!sum.format.empty()) std::cout << ", " << sum.format << " format";
-    if (!sum.name.empty()) std::cout << " (\"" << sum.name << "\")";
+    if (!sum.name.empty()) std::cout << " (\"" << display(sum.name) << "\")";
     if (sum.type_inferred) std::cout << " [inferred from handle types]";
   }
   std::cout << "\n";
@@ -105,7 +106,7 @@ void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
     std::cout << "master states:    ";
     for (size_t i = 0; i < s.master_states.size(); ++i) {
       const auto& m = s.master_states[i];
-      std::cout << (i ? ", " : "") << modified_utf8_to_utf8(m.name) << " (v" << m.version << ", "
+      std::cout << (i ? ", " : "") << display(m.name) << " (v" << m.version << ", "
                 << human_size(static_cast<int64_t>(m.payload.size())) << ")";
     }
     std::cout << "\n";
@@ -129,17 +130,30 @@ void print_operators(const Snapshot& s, const std::vector<std::string>& uids) {
                                   "`flink-savepoint uid-hash UID` gives the hash of a uid)\n";
 }
 
+// Streams the rows: one walk measures the columns, a second prints (no row is held).
 void print_handles(const Snapshot& s) {
-  Table t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false});
+  StreamTable t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false});
+  auto& r = t.row();
+  auto fill = [&](const StreamHandle& h, const HandleLocation& loc) {
+    r[0].assign("#").append(std::to_string(loc.op_index)).append(" ").append(s.operators[loc.op_index].id_hex());
+    r[1] = loc.subtask < 0 ? "-" : std::to_string(loc.subtask);
+    r[2].assign(loc.slot);
+    r[3].assign(loc.role);
+    if (!loc.local_path.empty()) r[3].append(" ").append(loc.local_path);
+    r[4].assign(stream_handle_type_name(h.code));
+    r[5] = std::to_string(h.size());
+    r[6].assign(h.code == code::kByteStream ? "(inline) " : "").append(h.path);
+  };
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
-    std::string role = loc.role;
-    if (!loc.local_path.empty()) role += " " + modified_utf8_to_utf8(loc.local_path);
-    std::string path = h.code == code::kByteStream ? "(inline) " + modified_utf8_to_utf8(h.path) : modified_utf8_to_utf8(h.path);
-    t.add({"#" + std::to_string(loc.op_index) + " " + s.operators[loc.op_index].id_hex(),
-           loc.subtask < 0 ? "-" : std::to_string(loc.subtask), loc.slot, role, stream_handle_type_name(h.code),
-           std::to_string(h.size()), path});
+    fill(h, loc);
+    t.measure();
   });
-  std::cout << "\n" << t.render();
+  std::cout << "\n";
+  t.print_header(std::cout);
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
+    fill(h, loc);
+    t.print(std::cout);
+  });
 }
 
 int run(Context& ctx, const InspectOptions& o) {
@@ -152,7 +166,7 @@ int run(Context& ctx, const InspectOptions& o) {
     ro.no_statistics = true;
     auto r = read_all_states(*sf, ro);
     // Without readable state files the manifest has no "states" (unknown).
-    std::cout << emit_job_manifest(*sf, r ? &*r : nullptr).dump(2) << "\n";
+    print_json(emit_job_manifest(*sf, r ? &*r : nullptr));
     return 0;
   }
   if (o.states) {
@@ -163,15 +177,13 @@ int run(Context& ctx, const InspectOptions& o) {
   if (ctx.json) {
     JsonOptions jo;
     jo.key_group_offsets = !o.no_offsets;
-    nlohmann::json j = snapshot_to_json(s, jo);
-    for (const auto& os : states) {
-      auto& jop = j["operators"][os.operator_index];
-      jop["states"] = states_to_json(os);
-      jop["state_problems"] = os.problems;
-    }
-    j["metadata_path"] = sf->metadata_path;
-    j["metadata_size"] = sf->file_size;
-    std::cout << j.dump(2) << "\n";
+    SnapshotJsonExtras extras;
+    extras.metadata_path = sf->metadata_path;
+    extras.metadata_size = sf->file_size;
+    if (o.states) extras.states = &states;
+    JsonWriter w(std::cout);
+    write_snapshot_json(w, s, jo, extras);
+    w.newline();
     return 0;
   }
   SnapshotSummary sum = summarize(s, /*list_files=*/false);

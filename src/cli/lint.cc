@@ -1,6 +1,7 @@
 // flink-savepoint lint SNAPSHOT: the production-readiness checklist.
 #include <iostream>
 
+#include "flink_savepoint/display.h"
 #include "flink_savepoint/lint.h"
 #include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
@@ -31,7 +32,7 @@ int run(Context& ctx, LintCliOptions& o) {
     auto j = lint_to_json(r);
     j["snapshot"] = sf->metadata_path;
     j["exit_code"] = code;
-    std::cout << j.dump(2) << "\n";
+    print_json(j);
     return code;
   }
   Table t({"status", "check", "operator", "state", "finding"});
@@ -55,7 +56,7 @@ int run(Context& ctx, LintCliOptions& o) {
   std::cout << "\n" << r.fails() << " fail, " << r.warns() << " warn, " << passes << " pass/info";
   if (!o.all) std::cout << " (passes hidden; --all shows them)";
   std::cout << "\n";
-  if (!r.states_note.empty()) std::cout << "note: " << r.states_note << "\n";
+  if (!r.states_note.empty()) std::cout << "note: " << display(r.states_note) << "\n";
   return code;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flink_savepoint/snapshot_file.h"
 #include "src/cli/command.h"
 
 namespace {
@@ -120,14 +121,25 @@ int main(int argc, char** argv) {
     return fsp::cli::report(ctx, shifted.empty() ? unknown_argument(app, argc, argv, e.what())
                                                  : unknown_argument(app, 2, shifted.data(), e.what()));
   } catch (const std::bad_alloc&) {
-    // Written without allocating; the error contract holds under --json too.
+    // EX_IOERR: the machine could not provide the memory. What the failed
+    // command held is freed by now (no document tree is built); the report
+    // allocates little, and falls back to a fixed text (JSON under --json)
+    // if even that fails. The hint estimates the need when a snapshot was opened.
     bool json = ctx.json;
     for (int i = 1; i < argc && !json; ++i) json = std::string_view(argv[i]) == "--json";
-    std::fputs(json ? "{\"error\": {\"message\": \"out of memory\", \"exit_code\": 74, \"hint\": \"raise the memory "
-                      "limit (ulimit -v) or free memory\"}}\n"
-                    : "error: out of memory\nhint: raise the memory limit (ulimit -v) or free memory\n",
-               stderr);
-    return 74;  // EX_IOERR: the machine could not provide the memory
+    try {
+      fsp::Error err = fsp::Error::io("out of memory");
+      uint64_t size = fsp::last_opened_snapshot_size();
+      err.hint = size ? fsp::out_of_memory_hint(size) : "raise the memory limit (ulimit -v) or free memory";
+      ctx.json = json;
+      fsp::cli::report(ctx, err);
+    } catch (...) {
+      std::fputs(json ? "{\"error\": {\"message\": \"out of memory\", \"exit_code\": 74, \"hint\": \"raise the memory "
+                        "limit (ulimit -v) or free memory\"}}\n"
+                      : "error: out of memory\nhint: raise the memory limit (ulimit -v) or free memory\n",
+                 stderr);
+    }
+    return 74;
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";
     return 70;  // EX_SOFTWARE

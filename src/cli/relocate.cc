@@ -10,6 +10,7 @@
 
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
+#include "flink_savepoint/display.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/relocate.h"
 #include "flink_savepoint/snapshot_file.h"
@@ -37,7 +38,7 @@ struct RelocateCliOptions {
   bool print_copy_plan = false;
 };
 
-std::string u(Str s) { return modified_utf8_to_utf8(s); }
+std::string u(Str s) { return std::string(s); }  // printed through the one conversion (text: display(), JSON: print_json)
 
 nlohmann::json change_json(const Snapshot& s, const PathChange& c) {
   const auto& op = s.operators[c.loc.op_index];
@@ -160,9 +161,9 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     }
   } else if (o.dry_run) {
     for (const auto& c : rep->changes) {
-      std::cout << c.loc.describe(s) << " [" << path_kind_name(c.kind)
+      std::cout << display(c.loc.describe(s)) << " [" << path_kind_name(c.kind)
                 << (c.made_relative ? " -> relative" : "") << "]\n"
-                << "  - " << u(c.old_path) << "\n  + " << u(c.new_path) << "\n";
+                << "  - " << display(c.old_path) << "\n  + " << display(c.new_path) << "\n";
     }
   }
 
@@ -174,7 +175,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     std::cout << "\n";
     if (rep->unmatched_absolute) {
       std::cout << rep->unmatched_absolute << " absolute path(s) matched no --from prefix, e.g. under:\n";
-      for (const auto& d : rep->unmatched_examples) std::cout << "  " << d << "\n";
+      for (const auto& d : rep->unmatched_examples) std::cout << "  " << display(d) << "\n";
     }
   };
 
@@ -194,12 +195,12 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       if (vr.not_checked) std::cout << ", " << vr.not_checked << " remote path(s) not checked (map them with --path-map PREFIX=LOCAL_DIR)";
       std::cout << "\n";
       for (const auto& m : vr.missing) {
-        std::cout << "  missing: " << m.path;
-        if (m.local_path != m.path) std::cout << " (looked at " << m.local_path << ")";
+        std::cout << "  missing: " << display(m.path);
+        if (m.local_path != m.path) std::cout << " (looked at " << display(m.local_path) << ")";
         if (m.actual_size >= 0) std::cout << ": " << m.actual_size << " bytes, the handle records " << m.expected_size;
         else if (m.directory) std::cout << ": no such directory";
         else std::cout << ": absent";
-        std::cout << "\n    " << m.where << "\n";
+        std::cout << "\n    " << display(m.where) << "\n";
       }
     }
     if (!vr.missing.empty()) exit_code = 1;
@@ -223,13 +224,17 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       }
     }
   }
+  // The copy plan holds views into the snapshot: made before the write releases it.
+  std::vector<CopyStep> plan;
+  if (o.print_copy_plan) plan = copy_plan(rep->changes);
   if (writes && exit_code == 0) {
-    auto bytes = encode_metadata(s);
-    if (!bytes) return report(ctx, bytes.error());
     WriteOptions wo;
     wo.backup_path = backup;
     wo.overwrite = o.force;
-    Status st = write_metadata_atomically(target, s, *bytes, wo);
+    // Streamed into the file; the input is dropped before the result is
+    // read back and decoded (one model at a time: bounded memory).
+    rep->changes.clear();
+    Status st = write_snapshot_atomically(target, s, wo, [&] { sf->snapshot = Snapshot{}; });
     if (!st.ok()) return report(ctx, st.error());
     written = true;
   }
@@ -250,10 +255,10 @@ int run(Context& ctx, const RelocateCliOptions& o) {
                 << (written ? "were" : "are") << " rewritten (whole directories are copied;\n"
                 << "# shared/ directories may hold files of other checkpoints too).\n"
                 << "# Relative handles and _metadata move with the snapshot directory itself.\n";
-      for (const auto& st : plan) std::cout << st.command << "   # " << st.files << " file(s)\n";
+      for (const auto& st : plan) std::cout << display(st.command) << "   # " << st.files << " file(s)\n";
     }
   }
-  if (ctx.json) std::cout << j.dump(2) << "\n";
+  if (ctx.json) print_json(j);
   return exit_code;
 }
 

@@ -22,7 +22,7 @@ void add_uid_hash_command(CLI::App& app, Context& ctx) {
       if (ctx.json) out.push_back({{"uid", u}, {"uid_hash", h}});
       else std::cout << h << "  " << u << "\n";
     }
-    if (ctx.json) std::cout << out.dump(2) << "\n";
+    if (ctx.json) print_json(out);
   });
 }
 

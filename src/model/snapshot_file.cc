@@ -1,10 +1,27 @@
 #include "flink_savepoint/snapshot_file.h"
 
+#include <atomic>
 #include <memory>
 
 #include "flink_savepoint/file_system.h"
 
 namespace fsp {
+
+namespace {
+std::atomic<uint64_t> g_last_opened_size{0};
+}  // namespace
+
+uint64_t last_opened_snapshot_size() { return g_last_opened_size.load(std::memory_order_relaxed); }
+
+std::string out_of_memory_hint(uint64_t file_size) {
+  auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20); };
+  // Measured (bench/README.md): the mapped file plus a model of about 0.7x
+  // its size; reading state files or writing adds little beyond that.
+  uint64_t need = file_size * 2 + (64ull << 20);
+  return "this command needs about " + mib(need) + " MiB for a " + mib(file_size) +
+         " MiB _metadata (the mapped file, about 1x, plus the decoded model, under 1x); raise the memory limit "
+         "(ulimit -v) to at least that";
+}
 
 Result<std::string> resolve_metadata_path(const std::string& path) {
   if (path == "-") return path;
@@ -41,6 +58,7 @@ Result<SnapshotFile> open_snapshot(const std::string& path, const DecodeOptions&
   sf.metadata_path = *mp;
   if (*mp != "-") sf.directory = io::parent_uri(*mp);
   sf.file_size = (*fb)->bytes().size();
+  g_last_opened_size.store(sf.file_size, std::memory_order_relaxed);
   auto s = decode_metadata((*fb)->bytes(), options);
   if (!s) {
     Error e = s.take_error();

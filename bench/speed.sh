@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Whole-process speed and peak memory of the commands issue 13 targets, over
+# generated RocksDB incremental checkpoints of about 10 MB, 100 MB and 1 GB
+# (bench/gen_checkpoint.cc), plus the ulimit -v checks. Prints a Markdown
+# table; run by hand, never as a test (see bench/README.md).
+#
+#   bench/speed.sh                      # build/, sizes 10mb 100mb 1gb, 5 runs each
+#   SIZES="10mb 100mb" RUNS=10 CLI=/path/to/flink-savepoint bench/speed.sh
+set -euo pipefail
+BUILD=${BUILD:-build}
+CLI=${CLI:-$BUILD/flink-savepoint}
+GEN=${GEN:-$BUILD/bench/gen_checkpoint}
+OUT=${OUT:-/tmp/fsp-speed}
+SIZES=${SIZES:-"10mb 100mb 1gb"}
+RUNS=${RUNS:-5}
+
+parallelism() { case $1 in 10mb) echo 102 ;; 100mb) echo 1024 ;; 1gb) echo 10240 ;; *) echo "unknown size $1" >&2; exit 64 ;; esac; }
+
+median() {  # hyperfine JSON -> median seconds
+  python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo
+echo "| size | command | median s (hyperfine, $RUNS runs) | peak RSS MiB | RSS / file |"
+echo "|---|---|---|---|---|"
+for size in $SIZES; do
+  dir=$OUT/$size
+  f=$dir/_metadata
+  if [ ! -f "$f" ]; then
+    mkdir -p "$dir"
+    "$GEN" "$f" --parallelism "$(parallelism "$size")" >/dev/null
+  fi
+  bytes=$(stat -c %s "$f")
+  mkdir -p "$dir/out"
+  declare -A cmds=(
+    [inspect]="$CLI inspect $f"
+    [inspect --json]="$CLI inspect --json $f"
+    [inspect --handles]="$CLI inspect --handles $f"
+    [relocate]="$CLI relocate $f --from s3://flink-prod-bucket --to s3://flink-sandbox-bucket --output $dir/out/_metadata --force"
+  )
+  for name in "inspect" "inspect --json" "inspect --handles" "relocate"; do
+    cmd=${cmds[$name]}
+    hyperfine -N --warmup 1 --runs "$RUNS" --output=null --export-json "$dir/hf.json" "$cmd" >/dev/null 2>&1
+    t=$(median "$dir/hf.json")
+    rss_kb=$(/usr/bin/time -f %M $cmd 2>&1 >/dev/null | tail -1)
+    echo "| $size ($((bytes >> 20)) MiB) | \`$name\` | $t | $((rss_kb >> 10)) | $(python3 -c "print('%.2f' % ($rss_kb * 1024 / $bytes))") |"
+  done
+done
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ulimit -v checks (address space, KiB): 3x the file completes, 1x exits 74 (never 134).
+for size in $SIZES; do
+  f=$OUT/$size/_metadata
+  kb=$(( $(stat -c %s "$f") / 1024 ))
+  for mult in 3 1; do
+    for cmd in "inspect --json" "inspect" "inspect --handles"; do
+      set +e
+      ( ulimit -v $((kb * mult)); $CLI $cmd "$f" >/dev/null 2>"$OUT/err.txt" )
+      rc=$?
+      set -e
+      echo "ulimit -v ${mult}x ($size) $cmd: exit $rc $(head -c 300 "$OUT/err.txt" | tr '\n' ' ')"
+    done
+  done
+done
