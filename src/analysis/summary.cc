@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "flink_savepoint/modified_utf8.h"
@@ -45,6 +46,30 @@ uint64_t path_hash(std::string_view s) {
   uint64_t h = a ^ (b >> 7) ^ (a >> 31);
   h *= 0x9e3779b97f4a7c15ULL;
   return h ^ (h >> 29);
+}
+
+// The number of distinct values: LSD radix sort (4 passes of 16 bits), then
+// one scan.
+int64_t count_distinct(std::vector<uint64_t>& v) {
+  if (v.empty()) return 0;
+  std::vector<uint64_t> tmp(v.size());
+  std::vector<uint32_t> count(1 << 16);
+  for (int pass = 0; pass < 4; ++pass) {
+    int shift = pass * 16;
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t x : v) count[(x >> shift) & 0xFFFF]++;
+    uint32_t sum = 0;
+    for (auto& c : count) {
+      uint32_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
+    v.swap(tmp);
+  }
+  int64_t n = 1;
+  for (size_t i = 1; i < v.size(); ++i) n += v[i] != v[i - 1];
+  return n;
 }
 
 // Distinct paths in first-appearance order: an open-addressing table of
@@ -195,11 +220,16 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     }
   }
 
-  // Files: distinct paths (exact, by value), first appearance first.
+  // Files: distinct paths. The list (JSON) is exact and in first-appearance
+  // order (DistinctFiles); the count alone (tables) is the number of distinct
+  // 64-bit path hashes, found by a radix sort (no per-path allocation, no
+  // comparison sort).
   FileList local;
   FileList& list = files ? *files : local;
   list.entries.clear();
-  DistinctFiles distinct(list);
+  std::optional<DistinctFiles> distinct;
+  if (files) distinct.emplace(list);
+  std::vector<uint64_t> hashes;
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
@@ -210,12 +240,16 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
     if (h.code == code::kRelative) sum.relative_paths++;
     else sum.absolute_paths++;
+    if (!distinct) {
+      hashes.push_back(path_hash(h.path));
+      return;
+    }
     int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos, h.state_size) : h.state_size;
-    FileEntry& f = distinct.add(h.path, h.code == code::kRelative);
+    FileEntry& f = distinct->add(h.path, h.code == code::kRelative);
     f.handles++;
     if (size > f.size) f.size = size;
   });
-  sum.file_count = static_cast<int64_t>(list.entries.size());
+  sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : count_distinct(hashes);
   for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
     if (kind == PathKind::kDirectory) sum.absolute_paths++;
   });
