@@ -70,7 +70,7 @@ TEST(Display, InvalidBytesAreShownEscapedNeverThrown) {
       std::string in{static_cast<char>(a), static_cast<char>(b)};
       std::string t = display(in);
       for (unsigned char c : t) ASSERT_TRUE(c >= 0x20 && c != 0x7F) << a << " " << b;
-      ASSERT_NO_THROW((void)json::parse(json_string(in))) << a << " " << b;
+      ASSERT_TRUE(json::accept(json_string(in))) << a << " " << b;
     }
   }
 }
@@ -141,7 +141,9 @@ fs::path crafted_copy(const fs::path& src, const std::string& name, const std::s
     }
     std::ofstream(dst / e.path().filename(), std::ios::binary) << bytes;
   }
-  if (!from.empty()) EXPECT_GT(replaced, 0);
+  if (!from.empty()) {
+    EXPECT_GT(replaced, 0);
+  }
   return dst;
 }
 
@@ -191,21 +193,21 @@ TEST(OutputEscaping, StateNamedWithEmojiInModifiedUtf8) {
     }
   }
   EXPECT_GE(in_metadata, 1);
-  EXPECT_EQ(in_states, 1);
+  EXPECT_EQ(in_states, 2);  // two source operators hold it, each lists it once
   EXPECT_EQ(js.out.find("\xED\xA0"), std::string::npos);  // no modified UTF-8 left in the output
 
   auto text = test::run_command(cli() + " inspect --states " + dir.string());
   ASSERT_EQ(text.exit_code, 0);
   size_t count = 0;
   for (size_t at = text.out.find(name); at != std::string::npos; at = text.out.find(name, at + 1)) ++count;
-  EXPECT_EQ(count, 1u) << text.out;
+  EXPECT_EQ(count, 2u) << text.out;  // one row per operator, not a split second row
 
   auto check = test::run_command(cli() + " check --json " + dir.string() + " --job " + (shared / "testdata" / kSavepoint).string());
   EXPECT_NE(check.exit_code, 70) << check.out;
-  EXPECT_NO_THROW((void)json::parse(check.out)) << check.out;
+  EXPECT_TRUE(json::accept(check.out)) << check.out;
   auto lint = test::run_command(cli() + " lint --json " + dir.string());
   EXPECT_EQ(lint.exit_code, 0) << lint.out;
-  EXPECT_NO_THROW((void)json::parse(lint.out));
+  EXPECT_TRUE(json::accept(lint.out)) << lint.out;
   fs::remove_all(dir);
 }
 
@@ -225,7 +227,9 @@ TEST(OutputEscaping, UidWithEscapeAndNewlineCannotForgeALine) {
     EXPECT_EQ(r.exit_code, 0) << cmd << r.out;
     EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << cmd;
     EXPECT_EQ(lines_starting(r.out, "verdict: compatible"), 0) << cmd << r.out;
-    if (cmd != " inspect --handles ") EXPECT_NE(r.out.find("evil\\x1B[2J\\nverdict: compatible"), std::string::npos) << cmd << r.out;
+    if (cmd != " inspect --handles ") {
+      EXPECT_NE(r.out.find("evil\\x1B[2J\\nverdict: compatible"), std::string::npos) << cmd << r.out;
+    }
   }
   auto check = test::run_command(cli() + " check " + dir.string() + " --job " + (shared / "testdata" / kSavepoint).string() + " 2>&1");
   EXPECT_EQ(check.out.find('\x1b'), std::string::npos);
@@ -255,7 +259,7 @@ TEST(OutputEscaping, NulAndInvalidBytesInAUid) {
   EXPECT_EQ(found, 1) << js.out;
   auto lint = test::run_command(cli() + " lint --json " + dir.string());
   EXPECT_EQ(lint.exit_code, 0);
-  EXPECT_NO_THROW((void)json::parse(lint.out));
+  EXPECT_TRUE(json::accept(lint.out)) << lint.out;
   fs::remove_all(dir);
 }
 
