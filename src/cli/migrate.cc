@@ -107,7 +107,7 @@ int run(Context& ctx, const MigrateCliOptions& o) {
     for (auto& f : plan->files) files.push_back({{"name", f.name}, {"size", f.size}, {"copied", f.copied}});
     j["files"] = std::move(files);
     j["inline_handles"] = plan->inline_handles;
-    std::cout << j.dump(2) << "\n";
+    print_json(j);
     return 0;
   }
   Table t({"action", "operator", "id", "new id", "max parallelism", "keyed entries", "timers", "key groups"},

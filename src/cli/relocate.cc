@@ -130,7 +130,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
   if (rep->already_under_to && rep->changed && !ctx.json) {
     std::cout.flush();
     std::cerr << "warning: " << rep->already_under_to << " absolute path(s) were under a --to prefix already (e.g. "
-              << rep->already_under_to_example
+              << display(rep->already_under_to_example)
               << "): the rewritten paths merge with them, so relocating back (--from <to> --to <from>) would move "
                  "them too and not give back the original bytes\n";
   }
@@ -224,9 +224,6 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       }
     }
   }
-  // The copy plan holds views into the snapshot: made before the write releases it.
-  std::vector<CopyStep> plan;
-  if (o.print_copy_plan) plan = copy_plan(rep->changes);
   if (writes && exit_code == 0) {
     WriteOptions wo;
     wo.backup_path = backup;
