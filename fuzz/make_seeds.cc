@@ -275,6 +275,18 @@ void job_seeds() {
   put("job_yaml", "nested", std::string(200, '[') + std::string(200, ']'));
 }
 
+// Object-store XML: a ListObjectsV2 page and an error document.
+void s3_xml_seeds() {
+  put("s3_xml", "list", R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>ckpt/</Prefix>
+<IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;=</NextContinuationToken>
+<Contents><Key>ckpt/chk-1/_metadata</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified><Size>434</Size></Contents>
+<CommonPrefixes><Prefix>ckpt/shared/</Prefix></CommonPrefixes><!-- c --><StartAfter/><Key><![CDATA[x]]>&#x41;</Key>
+</ListBucketResult>)");
+  put("s3_xml", "error", R"(<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message><Region>eu-west-1</Region></Error>)");
+}
+
 // Snapshots built from scratch: every metadata version, empty and with the
 // sample's operators re-encoded under that version when the encoder can.
 void metadata_seeds(const std::vector<fsp::Snapshot*>& decoded) {
@@ -321,6 +333,7 @@ int main(int argc, char** argv) {
   proxy_seeds();
   snappy_seeds();
   job_seeds();
+  s3_xml_seeds();
 
   std::vector<std::string> keep_bytes;  // decoded snapshots point into these
   keep_bytes.reserve(100000);
