@@ -23,6 +23,8 @@ struct SnapshotJsonExtras {
   uint64_t metadata_size = 0;
   // inspect --states: "states" and "state_problems" for the operators listed.
   const std::vector<OperatorStates>* states = nullptr;
+  // One of many snapshots (JSON Lines): "schema_version" at the top level.
+  std::optional<int> schema_version;
 };
 
 // The whole model as one JSON object (the value only; the caller adds the

@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/check.h"
+#include "flink_savepoint/display.h"
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/snapshot_set.h"
 #include "flink_savepoint/path_map.h"
 #include "src/cli/command.h"
 
@@ -14,7 +16,8 @@ namespace fsp::cli {
 namespace {
 
 struct CheckCliOptions {
-  std::string snapshot;
+  std::vector<std::string> snapshots;  // snapshots, or directories/prefixes holding many (snapshot_set.h)
+  bool latest = false;
   std::string job;
   bool allow_non_restored_state = false;
   std::string target_flink;
@@ -28,9 +31,20 @@ struct CheckCliOptions {
   std::vector<std::string> config;
 };
 
-int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r) {
-  if (ctx.json) print_json(report_to_json(r));
-  else std::cout << report_to_text(r);
+// `line`: one of many snapshots, as a JSON Lines object (schema_version, snapshot).
+int emit(Context& ctx, const CheckCliOptions& o, const CheckReport& r, const std::string& snapshot = {}, bool line = false) {
+  if (ctx.json && line) {
+    auto j = report_to_json(r);
+    j["schema_version"] = kJsonLinesSchemaVersion;
+    j["snapshot"] = snapshot;
+    print_json(j, -1);
+  } else if (ctx.json) {
+    print_json(report_to_json(r));
+  } else {
+    if (line) std::cout << "==> " << display(snapshot) << " <==\n";
+    std::cout << report_to_text(r);
+    if (line) std::cout << "\n";
+  }
   if (!o.junit.empty()) {
     io::WriteOptions wo;
     wo.overwrite = true;  // a report file is regenerated on every run
@@ -72,13 +86,23 @@ int run(Context& ctx, const CheckCliOptions& o) {
     if (!st) return report(ctx, st.error());
     apply_job_settings(*st, *job);
   }
-  auto sf = open_snapshot(o.snapshot);
-  if (!sf) {
-    if (auto r = check_undecodable_header(o.snapshot, *job, co)) return emit(ctx, o, *r);
-    return report(ctx, sf.error());
+  auto set = expand_snapshot_args(o.snapshots, o.latest);
+  if (!set) return report(ctx, set.error());
+  if (set->many && !o.junit.empty()) return report(ctx, Error::usage("--junit writes one report: give one snapshot"));
+  int code = 0;
+  for (const auto& snapshot : set->snapshots) {
+    const bool line = set->many;
+    int c;
+    auto sf = open_snapshot(snapshot);
+    if (!sf) {
+      if (auto r = check_undecodable_header(snapshot, *job, co)) c = emit(ctx, o, *r, snapshot, line);
+      else c = line ? report_line(ctx, snapshot, sf.error()) : report(ctx, sf.error());
+    } else {
+      c = emit(ctx, o, check_restore(*sf, *job, co), snapshot, line);
+    }
+    code = code ? code : c;
   }
-  CheckReport r = check_restore(*sf, *job, co);
-  return emit(ctx, o, r);
+  return code;
 }
 
 }  // namespace
@@ -92,7 +116,8 @@ void add_check_command(CLI::App& app, Context& ctx) {
       "manifest (docs/job-manifest.md), a SQL compiled plan, REST job details (/jobs/:jobid) or a snapshot of the new "
       "job. Exit codes: 0 compatible, 1 incompatible (or warnings with --strict), 2 unknown (a rule that could fail could "
       "not be evaluated), 64 usage, 65 bad data, 66 no input.");
-  cmd->add_option("SNAPSHOT", o->snapshot, "the old job's _metadata file, its directory, or - for stdin")->required();
+  cmd->add_option("SNAPSHOT", o->snapshots, std::string("the old job's snapshot(s): ") + kSnapshotsHelp)->required();
+  cmd->add_flag("--latest", o->latest, kLatestHelp);
   cmd->add_option("--job", o->job, "the new job: manifest JSON, SQL compiled plan, REST job details JSON, or a snapshot")
       ->required();
   cmd->add_flag("-n,--allowNonRestoredState,--allow-non-restored-state", o->allow_non_restored_state,

@@ -33,10 +33,24 @@ int report(const Context& ctx, const Error& e) {
   return e.exit_code();
 }
 
-void print_json(const nlohmann::json& j) {
-  JsonWriter w(std::cout);
+void print_json(const nlohmann::json& j, int indent) {
+  JsonWriter w(std::cout, indent);
   w.value(j);
   w.newline();
+}
+
+int report_line(const Context& ctx, const std::string& snapshot, const Error& e) {
+  if (!ctx.json) return report(ctx, e);
+  nlohmann::json j{{"schema_version", kJsonLinesSchemaVersion},
+                   {"snapshot", snapshot},
+                   {"error", {{"message", e.message}, {"exit_code", e.exit_code()}}}};
+  if (e.offset) j["error"]["offset"] = *e.offset;
+  if (!e.where.empty()) j["error"]["where"] = e.where;
+  if (!e.hint.empty()) j["error"]["hint"] = e.hint;
+  JsonWriter w(std::cout, -1);
+  w.value(j);
+  w.newline();
+  return e.exit_code();
 }
 
 std::string human_size(int64_t b) {

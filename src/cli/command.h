@@ -22,9 +22,23 @@ struct Context {
 // returns the error's exit code.
 int report(const Context& ctx, const Error& e);
 
-// Prints a (small) JSON document to stdout as dump(2) would, every string
-// through the one output conversion (flink_savepoint/display.h).
-void print_json(const nlohmann::json& j);
+// Prints a (small) JSON document to stdout as dump(indent) would (indent < 0:
+// one line, as dump()), every string through the one output conversion
+// (flink_savepoint/display.h).
+void print_json(const nlohmann::json& j, int indent = 2);
+
+// One of many snapshots failed: a JSON Lines object {"schema_version", "snapshot",
+// "error"} on stdout with --json (the others go on), else report(). Returns the exit code.
+int report_line(const Context& ctx, const std::string& snapshot, const Error& e);
+
+// Several snapshots in one call (inspect, lint, check): JSON Lines objects carry
+// this schema_version; the SNAPSHOT and --latest help texts.
+constexpr int kJsonLinesSchemaVersion = 1;
+inline constexpr const char* kSnapshotsHelp =
+    "_metadata files, directories holding one, - for stdin, or directories / s3:// prefixes holding many "
+    "(every _metadata below: chk-N, savepoint-*); several give one JSON line or table row each";
+inline constexpr const char* kLatestHelp =
+    "each SNAPSHOT is a job's checkpoint directory: take its newest complete checkpoint (highest chk-N with a _metadata)";
 
 // "12.3 KiB" style sizes for tables.
 std::string human_size(int64_t bytes);

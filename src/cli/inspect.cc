@@ -9,6 +9,7 @@
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/json_output.h"
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/snapshot_set.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/summary.h"
 #include "flink_savepoint/walk.h"
@@ -21,7 +22,8 @@ namespace {
 std::string or_dash(Str s) { return s.empty() ? "-" : display(s); }
 
 struct InspectOptions {
-  std::string path;
+  std::vector<std::string> paths;  // snapshots, or directories/prefixes holding many (snapshot_set.h)
+  bool latest = false;
   bool handles = false;
   bool no_offsets = false;
   bool states = false;
@@ -156,9 +158,10 @@ void print_handles(const Snapshot& s) {
   });
 }
 
-int run(Context& ctx, const InspectOptions& o) {
-  auto sf = open_snapshot(o.path);
-  if (!sf) return report(ctx, sf.error());
+// One snapshot. `line`: one of many, as a JSON Lines object with schema_version.
+int run(Context& ctx, const InspectOptions& o, const std::string& path, bool line) {
+  auto sf = open_snapshot(path);
+  if (!sf) return line ? report_line(ctx, path, sf.error()) : report(ctx, sf.error());
   const Snapshot& s = sf->snapshot;
   std::vector<OperatorStates> states;
   if (o.emit_manifest) {
@@ -171,7 +174,7 @@ int run(Context& ctx, const InspectOptions& o) {
   }
   if (o.states) {
     auto r = read_all_states(*sf, o);
-    if (!r) return report(ctx, r.error());
+    if (!r) return line ? report_line(ctx, path, r.error()) : report(ctx, r.error());
     states = std::move(*r);
   }
   if (ctx.json) {
@@ -181,7 +184,8 @@ int run(Context& ctx, const InspectOptions& o) {
     extras.metadata_path = sf->metadata_path;
     extras.metadata_size = sf->file_size;
     if (o.states) extras.states = &states;
-    JsonWriter w(std::cout);
+    if (line) extras.schema_version = kJsonLinesSchemaVersion;
+    JsonWriter w(std::cout, line ? -1 : 2);
     write_snapshot_json(w, s, jo, extras);
     w.newline();
     return 0;
@@ -194,6 +198,41 @@ int run(Context& ctx, const InspectOptions& o) {
   return 0;
 }
 
+// Many snapshots as text: one row each with the job-level figures.
+int run_table(Context& ctx, const std::vector<std::string>& paths) {
+  Table t({"snapshot", "checkpoint id", "version", "type", "backend", "operators", "state size", "files"},
+          {false, true, true, false, false, true, true, true});
+  int code = 0;
+  for (const auto& p : paths) {
+    auto sf = open_snapshot(p);
+    if (!sf) {
+      code = code ? code : report(ctx, sf.error());
+      t.add({p, "-", "-", "error: " + sf.error().message, "-", "-", "-", "-"});
+      continue;
+    }
+    SnapshotSummary sum = summarize(sf->snapshot, /*list_files=*/false);
+    std::string type = sum.type.empty() ? "unknown" : sum.type + (sum.format.empty() ? "" : " (" + sum.format + ")");
+    t.add({sf->metadata_path, std::to_string(sf->snapshot.checkpoint_id), std::to_string(sf->snapshot.version), type,
+           sum.backend, std::to_string(sf->snapshot.operators.size()), human_size(sum.total_size), std::to_string(sum.file_count)});
+  }
+  std::cout << t.render();
+  return code;
+}
+
+int run_all(Context& ctx, const InspectOptions& o) {
+  auto set = expand_snapshot_args(o.paths, o.latest);
+  if (!set) return report(ctx, set.error());
+  if (!set->many) return run(ctx, o, set->snapshots.front(), /*line=*/false);
+  if (!ctx.json && !o.states && !o.handles) return run_table(ctx, set->snapshots);
+  int code = 0;
+  for (const auto& p : set->snapshots) {
+    int c = ctx.json ? run(ctx, o, p, /*line=*/true) : (std::cout << "==> " << display(p) << " <==\n", run(ctx, o, p, false));
+    if (!ctx.json) std::cout << "\n";
+    code = code ? code : c;
+  }
+  return code;
+}
+
 }  // namespace
 
 void add_inspect_command(CLI::App& app, Context& ctx) {
@@ -202,8 +241,9 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
                                  "Show what a savepoint or checkpoint holds: metadata version, checkpoint id, snapshot "
                                  "type and format, state backend, operators (name, uid, uid hash, parallelism, max "
                                  "parallelism, sizes) and the files it references.");
-  cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or - for stdin")->required();
-  cmd->add_flag("--json", ctx.json, "print the whole decoded model as JSON (see docs/json.md)");
+  cmd->add_option("SNAPSHOT", o->paths, kSnapshotsHelp)->required();
+  cmd->add_flag("--latest", o->latest, kLatestHelp);
+  cmd->add_flag("--json", ctx.json, "print the whole decoded model as JSON (see docs/json.md); JSON Lines for several snapshots");
   cmd->add_flag("--handles", o->handles, "also list every state handle: operator, subtask, slot, type, size, path");
   cmd->add_flag("--no-offsets", o->no_offsets, "leave key-group offset arrays out of --json output");
   cmd->add_flag("--states", o->states,
@@ -218,7 +258,7 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--path-map", o->path_map,
                   "PREFIX=LOCAL_DIR: read absolute paths under PREFIX (e.g. s3://bucket/ckpt) from LOCAL_DIR; repeatable, "
                   "longest prefix wins");
-  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
+  cmd->callback([&ctx, o] { ctx.exit_code = run_all(ctx, *o); });
 }
 
 }  // namespace fsp::cli

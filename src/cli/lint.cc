@@ -4,13 +4,15 @@
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/lint.h"
 #include "flink_savepoint/path_map.h"
+#include "flink_savepoint/snapshot_set.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
 namespace {
 
 struct LintCliOptions {
-  std::string path;
+  std::vector<std::string> paths;  // snapshots, or directories/prefixes holding many (snapshot_set.h)
+  bool latest = false;
   bool strict = false;
   bool no_states = false;
   bool all = false;
@@ -18,9 +20,13 @@ struct LintCliOptions {
   LintOptions lint;
 };
 
-int run(Context& ctx, LintCliOptions& o) {
-  auto sf = open_snapshot(o.path);
-  if (!sf) return report(ctx, sf.error());
+// One snapshot; `line`: one of many (a JSON Lines object, or a table row in `rows`).
+int run(Context& ctx, LintCliOptions& o, const std::string& path, bool line, Table* rows) {
+  auto sf = open_snapshot(path);
+  if (!sf) {
+    if (rows) rows->add({path, "-", "-", "-", "error: " + sf.error().message});
+    return line ? report_line(ctx, path, sf.error()) : report(ctx, sf.error());
+  }
   o.lint.read_states = !o.no_states;
   auto path_map = parse_path_map(o.path_map);
   if (!path_map) return report(ctx, path_map.error());
@@ -32,7 +38,13 @@ int run(Context& ctx, LintCliOptions& o) {
     auto j = lint_to_json(r);
     j["snapshot"] = sf->metadata_path;
     j["exit_code"] = code;
-    print_json(j);
+    if (line) j["schema_version"] = kJsonLinesSchemaVersion;
+    print_json(j, line ? -1 : 2);
+    return code;
+  }
+  if (rows) {
+    int passes = static_cast<int>(r.findings.size()) - r.fails() - r.warns();
+    rows->add({sf->metadata_path, std::to_string(r.fails()), std::to_string(r.warns()), std::to_string(passes), r.states_note});
     return code;
   }
   Table t({"status", "check", "operator", "state", "finding"});
@@ -60,6 +72,20 @@ int run(Context& ctx, LintCliOptions& o) {
   return code;
 }
 
+int run_all(Context& ctx, LintCliOptions& o) {
+  auto set = expand_snapshot_args(o.paths, o.latest);
+  if (!set) return report(ctx, set.error());
+  if (!set->many) return run(ctx, o, set->snapshots.front(), false, nullptr);
+  Table rows({"snapshot", "fail", "warn", "pass/info", "note"}, {false, true, true, true, false});
+  int code = 0;
+  for (const auto& p : set->snapshots) {
+    int c = run(ctx, o, p, true, ctx.json ? nullptr : &rows);
+    code = code ? code : c;
+  }
+  if (!ctx.json) std::cout << rows.render();
+  return code;
+}
+
 }  // namespace
 
 void add_lint_command(CLI::App& app, Context& ctx) {
@@ -69,7 +95,8 @@ void add_lint_command(CLI::App& app, Context& ctx) {
       "Check a savepoint against Flink's production-readiness checklist: uids on stateful operators, deliberate max "
       "parallelism, state size vs backend, TTL, legacy timers, channel state, serializers that block evolution "
       "(Kryo, Java, Scala), key-group skew. See docs/lint.md.");
-  cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or -")->required();
+  cmd->add_option("SNAPSHOT", o->paths, kSnapshotsHelp)->required();
+  cmd->add_flag("--latest", o->latest, kLatestHelp);
   cmd->add_flag("--json", ctx.json, "findings as JSON (see docs/lint.md)");
   cmd->add_flag("--strict", o->strict, "exit 1 when any check fails or warns (as check --strict)");
   cmd->add_flag("--all", o->all, "also list passing checks");
@@ -80,7 +107,7 @@ void add_lint_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--large-full-snapshot", o->lint.large_full_snapshot_bytes, "non-incremental RocksDB checkpoint per operator that warns: bytes or a size such as 256mb")->transform(size_value())->capture_default_str();
   cmd->add_option("--large-max-parallelism", o->lint.large_max_parallelism, "max parallelism above which per-key-group overhead warns")->capture_default_str();
   cmd->add_option("--skew-ratio", o->lint.skew_ratio, "largest/mean key-group bytes that warns")->capture_default_str();
-  cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
+  cmd->callback([&ctx, o] { ctx.exit_code = run_all(ctx, *o); });
 }
 
 }  // namespace fsp::cli

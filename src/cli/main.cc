@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/s3_file_system.h"
 #include "src/cli/command.h"
 
 namespace {
@@ -73,7 +74,8 @@ fsp::Error unknown_argument(CLI::App& app, int argc, char** argv, const std::str
 int main(int argc, char** argv) {
   CLI::App app{
       "flink-savepoint: read Apache Flink savepoint and checkpoint _metadata files (Flink 1.3 to 2.x) without a JVM.\n"
-      "SNAPSHOT arguments accept a _metadata file, the directory holding it, or - for standard input.\n"
+      "SNAPSHOT arguments accept a _metadata file, the directory holding it, or - for standard input;\n"
+      "paths, file: URIs, s3:// and gs:// URIs (docs/stores.md).\n"
       "-o/--output always names an output file; --json prints machine-readable output.\n"
       "Exit codes: 0 ok, 1 findings (check/lint), 2 check verdict unknown, 64 usage, 65 bad data, 66 no input,\n"
       "70 internal, 73 cannot create, 74 I/O.",
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("flink-savepoint ") + fsp::cli::kVersion +
                                         "\nreads snapshots written by Flink 1.3 to 2.3 (_metadata versions 2 to 7)");
   app.require_subcommand(1);
+  fsp::io::register_object_stores();  // s3://, gs:// (docs/stores.md)
   fsp::cli::Context ctx;
   fsp::cli::add_inspect_command(app, ctx);
   fsp::cli::add_uid_hash_command(app, ctx);

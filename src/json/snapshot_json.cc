@@ -349,6 +349,7 @@ void write_snapshot_json(JsonWriter& w, const Snapshot& s, const JsonOptions& op
   w.begin_array();
   for (size_t i = 0; i < s.operators.size(); ++i) wr.op(s.operators[i], s.version, states_of.empty() ? nullptr : states_of[i]);
   w.end_array();
+  if (extras.schema_version) w.field("schema_version", static_cast<int64_t>(*extras.schema_version));
 
   w.key("snapshot");
   w.begin_object();
