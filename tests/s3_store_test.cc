@@ -254,6 +254,8 @@ TEST(S3Xml, MalformedListingsAreDataErrorsWithOffsets) {
       {"<Error><Code>NoSuchKey</Code></Error>", "not a ListBucketResult", 0},
       {"<ListBucketResult>", "ends inside <ListBucketResult>", 18},
       {"<ListBucketResult></ListBucketResult><x/>", "after the XML root", 37},
+      // Fuzz finding: "</>" is closing and ends in '/' (read past the tag before the fix).
+      {"<ListBucketResult></><Size>3</Size></ListBucketResult>", "XML tag without a name", 18},
   };
   for (const auto& c : cases) {
     auto p = parse_list_objects_v2(c.xml);

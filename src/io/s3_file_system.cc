@@ -850,7 +850,7 @@ Status walk_xml(std::string_view x, const std::function<void(const std::string& 
     if (gt == std::string_view::npos) return Error::data("unterminated XML tag", lt);
     std::string_view tag = x.substr(lt + 1, gt - lt - 1);
     bool closing = !tag.empty() && tag[0] == '/';
-    bool self_closing = !tag.empty() && tag.back() == '/';
+    bool self_closing = !closing && !tag.empty() && tag.back() == '/';
     if (closing) tag.remove_prefix(1);
     if (self_closing) tag.remove_suffix(1);
     size_t name_end = tag.find_first_of(" \t\r\n");
