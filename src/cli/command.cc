@@ -33,8 +33,10 @@ int report(const Context& ctx, const Error& e) {
   return e.exit_code();
 }
 
-void print_json(const nlohmann::json& j, int indent) {
-  JsonWriter w(std::cout, indent);
+void print_json(const nlohmann::json& j, int indent) { print_json(std::cout, j, indent); }
+
+void print_json(std::ostream& out, const nlohmann::json& j, int indent) {
+  JsonWriter w(out, indent);
   w.value(j);
   w.newline();
 }

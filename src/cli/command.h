@@ -26,6 +26,7 @@ int report(const Context& ctx, const Error& e);
 // one line, as dump()), every string through the one output conversion
 // (flink_savepoint/display.h).
 void print_json(const nlohmann::json& j, int indent = 2);
+void print_json(std::ostream& out, const nlohmann::json& j, int indent = 2);
 
 // One of many snapshots failed: a JSON Lines object {"schema_version", "snapshot",
 // "error"} on stdout with --json (the others go on), else report(). Returns the exit code.

@@ -36,6 +36,8 @@ struct RelocateCliOptions {
   std::string snapshot_uri;
   bool include_inline_names = false;
   bool print_copy_plan = false;
+  bool allow_no_match = false;
+  bool no_backup = false;
 };
 
 std::string u(Str s) { return std::string(s); }  // printed through the one conversion (text: display(), JSON: print_json)
@@ -89,6 +91,9 @@ int run(Context& ctx, const RelocateCliOptions& o) {
   if (!sf) return report(ctx, sf.error());
   Snapshot& s = sf->snapshot;
   const bool from_stdin = sf->metadata_path == "-";
+  // --output -: the new _metadata goes to standard output, the report to standard error.
+  const bool to_stdout = o.output == "-";
+  std::ostream& out = to_stdout ? std::cerr : std::cout;
 
   // --- where the result goes ------------------------------------------------------
   std::string target, backup;
@@ -98,6 +103,8 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     backup = target + ".bak";
     if (exists(backup))
       return report(ctx, Error::cant_create("the backup '" + backup + "' already exists; move it away first (--in-place keeps the original there)"));
+  } else if (to_stdout) {
+    target = "-";
   } else if (!o.output.empty()) {
     target = o.output;
     if (auto f = io::file_system_for(target)) {
@@ -108,10 +115,17 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       return report(ctx, Error::usage("--output '" + o.output + "' is the input file; use --in-place to rewrite it (keeping _metadata.bak)"));
     if (exists(target) && !o.force)
       return report(ctx, Error::cant_create("'" + target + "' already exists; add --force to replace it"));
+    // In an object store, a replaced _metadata is kept as _metadata.bak (a server-side copy) unless --no-backup.
+    std::string scheme = io::uri_scheme(target);
+    if (!scheme.empty() && scheme != "file" && !o.no_backup && exists(target)) {
+      backup = target + ".bak";
+      if (exists(backup))
+        return report(ctx, Error::cant_create("the backup '" + backup + "' already exists; move it away first, or add --no-backup"));
+    }
   }
   // The directory the (new) _metadata lives in: relative handles resolve against it.
-  std::string result_dir = writes ? io::parent_uri(target) : sf->directory;
-  if (writes && result_dir.empty()) result_dir = ".";
+  std::string result_dir = to_stdout ? sf->directory : writes ? io::parent_uri(target) : sf->directory;
+  if (writes && !to_stdout && result_dir.empty()) result_dir = ".";
 
   RelocateOptions ro;
   for (size_t i = 0; i < o.from.size(); ++i) ro.rules.emplace_back(o.from[i], o.to[i]);
@@ -141,6 +155,15 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     if (!p) return report(ctx, p.error());
     plan = std::move(*p);
   }
+  if (!o.from.empty() && rep->changed == 0 && !o.allow_no_match) {
+    std::string under;
+    for (const auto& d : rep->unmatched_examples) under += (under.empty() ? "" : ", ") + d;
+    Error e = Error::usage("no --from prefix matched any path (" + std::to_string(rep->absolute_paths) + " absolute path(s)" +
+                           (under.empty() ? "" : ", e.g. under " + under) + "); nothing " + (writes ? "written" : "to rewrite"));
+    e.hint = "compare the prefixes with `flink-savepoint inspect --handles`; --allow-no-match writes the unchanged snapshot anyway";
+    report(ctx, e);
+    return 1;
+  }
 
   nlohmann::json j;
   if (ctx.json) {
@@ -161,21 +184,21 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     }
   } else if (o.dry_run) {
     for (const auto& c : rep->changes) {
-      std::cout << display(c.loc.describe(s)) << " [" << path_kind_name(c.kind)
+      out << display(c.loc.describe(s)) << " [" << path_kind_name(c.kind)
                 << (c.made_relative ? " -> relative" : "") << "]\n"
                 << "  - " << display(c.old_path) << "\n  + " << display(c.new_path) << "\n";
     }
   }
 
   auto summary_line = [&](bool done) {
-    std::cout << rep->changed << " path(s) " << (done ? "rewritten" : "would be rewritten");
-    if (rep->made_relative) std::cout << " (" << rep->made_relative << " made relative)";
-    std::cout << " of " << rep->absolute_paths << " absolute path(s)";
-    if (done) std::cout << "; wrote " << target << (o.in_place ? " (original kept as " + backup + ")" : "");
-    std::cout << "\n";
+    out << rep->changed << " path(s) " << (done ? "rewritten" : "would be rewritten");
+    if (rep->made_relative) out << " (" << rep->made_relative << " made relative)";
+    out << " of " << rep->absolute_paths << " absolute path(s)";
+    if (done) out << "; wrote " << target << (o.in_place ? " (original kept as " + backup + ")" : "");
+    out << "\n";
     if (rep->unmatched_absolute) {
-      std::cout << rep->unmatched_absolute << " absolute path(s) matched no --from prefix, e.g. under:\n";
-      for (const auto& d : rep->unmatched_examples) std::cout << "  " << display(d) << "\n";
+      out << rep->unmatched_absolute << " absolute path(s) matched no --from prefix, e.g. under:\n";
+      for (const auto& d : rep->unmatched_examples) out << "  " << display(d) << "\n";
     }
   };
 
@@ -191,16 +214,16 @@ int run(Context& ctx, const RelocateCliOptions& o) {
                            {"directory", m.directory}, {"where", m.where}});
       j["verify"] = {{"checked", vr.checked}, {"not_checked", vr.not_checked}, {"missing", std::move(missing)}};
     } else {
-      std::cout << "verify: " << vr.checked << " file(s)/directories checked, " << vr.missing.size() << " missing or of another size";
-      if (vr.not_checked) std::cout << ", " << vr.not_checked << " remote path(s) not checked (map them with --path-map PREFIX=LOCAL_DIR)";
-      std::cout << "\n";
+      out << "verify: " << vr.checked << " file(s)/directories checked, " << vr.missing.size() << " missing or of another size";
+      if (vr.not_checked) out << ", " << vr.not_checked << " remote path(s) not checked (map them with --path-map PREFIX=LOCAL_DIR)";
+      out << "\n";
       for (const auto& m : vr.missing) {
-        std::cout << "  missing: " << display(m.path);
-        if (m.local_path != m.path) std::cout << " (looked at " << display(m.local_path) << ")";
-        if (m.actual_size >= 0) std::cout << ": " << m.actual_size << " bytes, the handle records " << m.expected_size;
-        else if (m.directory) std::cout << ": no such directory";
-        else std::cout << ": absent";
-        std::cout << "\n    " << display(m.where) << "\n";
+        out << "  missing: " << display(m.path);
+        if (m.local_path != m.path) out << " (looked at " << display(m.local_path) << ")";
+        if (m.actual_size >= 0) out << ": " << m.actual_size << " bytes, the handle records " << m.expected_size;
+        else if (m.directory) out << ": no such directory";
+        else out << ": absent";
+        out << "\n    " << display(m.where) << "\n";
       }
     }
     if (!vr.missing.empty()) exit_code = 1;
@@ -208,7 +231,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
 
   // --- write ------------------------------------------------------------------------------
   bool written = false;
-  if (writes && exit_code == 0 && !ctx.json && !from_stdin) {
+  if (writes && exit_code == 0 && !ctx.json && !from_stdin && !to_stdout && io::uri_scheme(target).empty()) {
     // Relative handles resolve against the directory of the _metadata that is read.
     std::error_code e1, e2;
     fs::path in_dir = fs::weakly_canonical(fs::absolute(sf->directory.empty() ? "." : sf->directory), e1);
@@ -218,7 +241,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       for_each_stream_handle(std::as_const(s), [&](const StreamHandle& h, const HandleLocation&) { relative += h.code == code::kRelative; });
       relative -= std::min(relative, rep->made_relative);  // those were made relative to this directory on purpose
       if (relative) {
-        std::cout.flush();
+        out.flush();
         std::cerr << "note: " << relative << " relative handle(s) resolve against " << out_dir.string()
                   << ": copy the snapshot directory's files there (or write the result into the directory that holds them)\n";
       }
@@ -238,7 +261,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
   if (ctx.json) j["written"] = written;
   if (!ctx.json) {
     if (o.dry_run || writes) summary_line(written);
-    if (writes && !written) std::cout << "nothing written: files are missing (see above)\n";
+    if (writes && !written) out << "nothing written: files are missing (see above)\n";
   }
 
   // --- copy plan -----------------------------------------------------------------------
@@ -248,14 +271,14 @@ int run(Context& ctx, const RelocateCliOptions& o) {
       for (const auto& st : plan) p.push_back({{"from", st.from_dir}, {"to", st.to_dir}, {"files", st.files}, {"command", st.command}});
       j["copy_plan"] = std::move(p);
     } else {
-      std::cout << "# copy plan: " << plan.size() << " command(s) for the files whose paths "
+      out << "# copy plan: " << plan.size() << " command(s) for the files whose paths "
                 << (written ? "were" : "are") << " rewritten (whole directories are copied;\n"
                 << "# shared/ directories may hold files of other checkpoints too).\n"
                 << "# Relative handles and _metadata move with the snapshot directory itself.\n";
-      for (const auto& st : plan) std::cout << display(st.command) << "   # " << st.files << " file(s)\n";
+      for (const auto& st : plan) out << display(st.command) << "   # " << st.files << " file(s)\n";
     }
   }
-  if (ctx.json) print_json(j);
+  if (ctx.json) print_json(out, j);
   return exit_code;
 }
 
@@ -267,15 +290,21 @@ void add_relocate_command(CLI::App& app, Context& ctx) {
       "relocate",
       "Rewrite the absolute paths of a savepoint or checkpoint after its files were copied elsewhere (HDFS to S3, "
       "bucket to bucket, prod to sandbox). Every absolute path starting with a --from prefix (longest match wins) is "
-      "rewritten, in every handle kind; relative handles stay relative. Exit codes: 0 ok, 1 --verify found missing "
+      "rewritten, in every handle kind; relative handles stay relative. Exit codes: 0 ok, 1 no --from prefix matched (see --allow-no-match) or --verify found missing "
       "files (nothing written), 64 usage, 65 bad data, 66 no input, 73 cannot create, 74 I/O.");
   cmd->add_option("SNAPSHOT", o->path, "a _metadata file, the directory holding it, or - for stdin")->required();
   cmd->add_option("--from", o->from, "a path prefix to replace (repeatable, paired in order with --to)")->allow_extra_args(false);
   cmd->add_option("--to", o->to, "what replaces the matching --from prefix")->allow_extra_args(false);
-  cmd->add_option("--output,-o", o->output, "write the result to this file (or OUT/_metadata for a directory)");
+  cmd->add_option("--output,-o", o->output,
+                  "write the result to this file or object (OUT/_metadata for a directory or prefix; s3:// and gs:// "
+                  "too), or - for standard output (the report then goes to standard error)");
   cmd->add_flag("--in-place", o->in_place, "replace the input _metadata, keeping the original as _metadata.bak");
   cmd->add_flag("--dry-run", o->dry_run, "print every change (location, old path, new path) and write nothing");
-  cmd->add_flag("--force", o->force, "replace an existing --output file (never the input)");
+  cmd->add_flag("--force", o->force, "replace an existing --output file (never the input); in an object store the old "
+                "object is kept as _metadata.bak");
+  cmd->add_flag("--no-backup", o->no_backup, "with --force into an object store: keep no _metadata.bak");
+  cmd->add_flag("--allow-no-match", o->allow_no_match,
+                "exit 0 and write the snapshot even when no --from prefix matched any path (default: exit 1, nothing written)");
   cmd->add_flag("--verify", o->verify,
                 "check that every resulting local (or --path-map'ped) file exists with the size its handle records; "
                 "if not, list them, write nothing and exit 1");
