@@ -62,6 +62,10 @@ Result<SnapshotArgs> expand_snapshot_args(const std::vector<std::string>& args, 
     auto fs = io::file_system_for(arg);
     if (!fs) return fs.error();
     auto st = (*fs)->stat(arg);
+    if (!st && !latest) {  // opening it says what is wrong, as for a single snapshot
+      out.snapshots.push_back(arg);
+      continue;
+    }
     if (!st) return st.error();
     if (!st->is_directory) {
       if (latest) return Error::usage("--latest needs a job's checkpoint directory; '" + arg + "' is a file");
@@ -73,7 +77,7 @@ Result<SnapshotArgs> expand_snapshot_args(const std::vector<std::string>& args, 
     if (!latest) {
       auto d = (*fs)->stat(direct);
       if (d && !d->is_directory) {
-        out.snapshots.push_back(direct);
+        out.snapshots.push_back(arg);  // opened as given, as for a single snapshot
         continue;
       }
     }
