@@ -126,7 +126,9 @@ TEST(StoreCli, InspectStatesFromTheStoreEqualsTheLocalCopy) {
               << " bytes downloaded in " << after.requests - before.requests << " request(s); state files: " << state_bytes
               << " bytes; _metadata: " << sf->file_size << " bytes\n";
     EXPECT_GE(got, sf->file_size);
-    if (!statistics) EXPECT_LT(got, state_bytes / 2);
+    if (!statistics) {
+      EXPECT_LT(got, state_bytes / 2);
+    }
   }
 }
 
