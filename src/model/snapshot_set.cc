@@ -102,10 +102,9 @@ Result<SnapshotArgs> expand_snapshot_args(const std::vector<std::string>& args, 
       out.snapshots.push_back(best);
       continue;
     }
-    if (found.empty()) {
-      Error e = Error::no_input("no snapshot under " + arg + ": no _metadata file in it or below it");
-      e.hint = "give a savepoint or checkpoint directory, its _metadata file, or a directory holding several";
-      return e;
+    if (found.empty()) {  // opening it gives Flink's message (no _metadata in the directory)
+      out.snapshots.push_back(arg);
+      continue;
     }
     std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) { return sort_key(a) < sort_key(b); });
     if (found.size() > 1) out.many = true;
