@@ -469,7 +469,7 @@ TEST(RegressionRound2, RelativeHandleNoteOnlyWhenThereAreSome) {
   TempDir tmp;
   fs::path in = shared / "testdata" / "flink-written" / "v6";
   fs::create_directories(tmp.path / "out");
-  auto r = test::run_command(q(test::cli_path()) + " relocate " + q(in.string()) + " --from /nonexistent --to /x --output " +
+  auto r = test::run_command(q(test::cli_path()) + " relocate " + q(in.string()) + " --from /nonexistent --to /x --allow-no-match --output " +
                         q((tmp.path / "out" / "_metadata").string()) + " 2>&1 >/dev/null");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   auto s = open_snapshot(in.string());

@@ -69,7 +69,7 @@ TEST(RegressionWritePath, InPlaceThroughASymlinkWritesTheFileItNames) {
   fs::create_symlink(real, tmp.path / "sp" / "_metadata");
   const std::string original = test::read_file(real);
 
-  auto r = relocate(q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --in-place");
+  auto r = relocate(q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --allow-no-match --in-place");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(S_ISLNK(lstat_of(tmp.path / "sp" / "_metadata").st_mode)) << "the link was replaced";
   struct stat st = lstat_of(real);
@@ -92,7 +92,7 @@ TEST(RegressionWritePath, InPlaceThroughASymlinkWritesTheFileItNames) {
 TEST(RegressionWritePath, ForceNeverReplacesAnythingButARegularFile) {
   TempDir tmp;
   copy_sample(tmp.path / "sp" / "_metadata", 0644);
-  const std::string in = q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --force --output ";
+  const std::string in = q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --allow-no-match --force --output ";
 
   auto dev = relocate(in + q("/dev/null"));
   EXPECT_EQ(dev.exit_code, 73) << dev.out;
@@ -130,7 +130,7 @@ TEST(RegressionWritePath, OwnerAndModeOfTheReplacedFileAreKept) {
   const fs::path m = tmp.path / "sp" / "_metadata";
   copy_sample(m, 0600);
   ASSERT_EQ(::chown(m.c_str(), 4242, 4343), 0);
-  auto r = relocate(q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --in-place");
+  auto r = relocate(q((tmp.path / "sp").string()) + " --from /nonexistent --to /x --allow-no-match --in-place");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   struct stat st = lstat_of(m);
   EXPECT_EQ(st.st_uid, 4242u);
@@ -163,7 +163,7 @@ TEST(RegressionWritePath, StaleTemporaryFilesOfDeadRunsAreRemoved) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
 
-  auto r = relocate(q(dir.string()) + " --from /nonexistent --to /x --in-place");
+  auto r = relocate(q(dir.string()) + " --from /nonexistent --to /x --allow-no-match --in-place");
   ::close(fd);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_FALSE(fs::exists(dead)) << r.out;
