@@ -114,3 +114,15 @@ spec:
   EXPECT_NE(c.out.find("target:    Flink 1.20, state backend hashmap"), std::string::npos) << c.out;
   fs::remove(p);
 }
+
+// Fuzz finding (job_yaml, 2026-12-01): a flinkVersion of 30 digits overflowed int in
+// parse_flink_version (UBSan: signed integer overflow, src/analysis/job_load.cc). Too long a
+// number is not a version.
+TEST(JobConfig, FlinkVersionWithAHugeNumberIsNotAVersion) {
+  int major = 0, minor = 0;
+  EXPECT_FALSE(fsp::parse_flink_version("1777777777777777777777777777.20", major, minor));
+  EXPECT_FALSE(fsp::parse_flink_version("1.777777777777777777777", major, minor));
+  ASSERT_TRUE(fsp::parse_flink_version("1.20", major, minor));
+  EXPECT_EQ(major, 1);
+  EXPECT_EQ(minor, 20);
+}

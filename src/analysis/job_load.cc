@@ -52,7 +52,10 @@ bool parse_flink_version(std::string_view v, int& major, int& minor) {
   auto num = [&](int& out) {
     if (i >= v.size() || !std::isdigit(static_cast<unsigned char>(v[i]))) return false;
     out = 0;
-    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) out = out * 10 + (v[i++] - '0');
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) {
+      if (out > 99999) return false;  // no Flink version has such a number (and no int overflow)
+      out = out * 10 + (v[i++] - '0');
+    }
     return true;
   };
   if (!num(major)) return false;
