@@ -96,5 +96,7 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 CLI::Validator size_value();
 CLI::Validator duration_value();
 void add_dump_command(CLI::App& app, Context& ctx);      // src/cli/dump.cc
+void add_gc_command(CLI::App& app, Context& ctx);        // src/cli/gc.cc
+void add_copy_command(CLI::App& app, Context& ctx);      // src/cli/copy.cc
 
 }  // namespace fsp::cli

@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
   fsp::cli::add_lint_command(app, ctx);
   fsp::cli::add_migrate_command(app, ctx);
   fsp::cli::add_dump_command(app, ctx);
+  fsp::cli::add_copy_command(app, ctx);
+  fsp::cli::add_gc_command(app, ctx);
   fsp::cli::add_completion_commands(app, ctx);
 
   // `help` and `help COMMAND`, as git and kubectl have them.
