@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libsnappy-dev libzstd-dev libboost-iostreams-dev librocksdb-dev libyaml-cpp-dev libcurl4-openssl-dev
+          libbenchmark-dev libsnappy-dev libzstd-dev libboost-iostreams-dev librocksdb-dev libyaml-cpp-dev libcurl4-openssl-dev libarchive-dev
           dpkg-dev file man-db  # the package stage: cpack .deb (dpkg-shlibdeps), man pages
           gcovr python3)  # gcovr: the coverage stage; python3: scripts/coverage.sh and scripts/mutate.sh
 # The test suite's S3 server (s3rver, from the npm registry) runs on Node.js;

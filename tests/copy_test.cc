@@ -291,5 +291,119 @@ TEST(Copy, CliListAndDryRun) {
   EXPECT_FALSE(fs::exists(dest));
 }
 
+// --- archives (.tar.zst) ---------------------------------------------------------
+
+TEST(CopyArchive, ASnapshotWithSharedFilesAndASegmentRoundTripsThroughTarZst) {
+  FSP_REQUIRE_SHARED(shared);
+  JobDir j;
+  test::build_job(j, shared);
+  if (HasFatalFailure()) return;
+  fs::path archive = j.tmp.path / "chk-2.tar.zst";
+  auto sf = open_snapshot((j.job / "chk-2").string());
+  ASSERT_TRUE(sf.ok());
+  CopyOptions o;
+  auto w = copy_to_archive(*sf, archive.string(), o);
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  EXPECT_GE(w->files.size(), 30u);
+  EXPECT_TRUE(fs::exists(archive));
+  // tar itself reads it: the referenced files, then _metadata last.
+  auto listing = test::run_command("tar --zstd -tf " + archive.string());
+  ASSERT_EQ(listing.exit_code, 0);
+  std::istringstream in(listing.out);
+  std::vector<std::string> names;
+  for (std::string l; std::getline(in, l);) names.push_back(l);
+  ASSERT_EQ(names.size(), w->files.size() + 1);
+  EXPECT_EQ(names.back(), "_metadata");
+  EXPECT_EQ(std::count(names.begin(), names.end(), "merged-1"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "merged-2"), 0);  // not referenced
+
+  fs::path dest = j.tmp.path / "unpacked";
+  CopyOptions u;
+  u.dest = dest.string();
+  auto r = copy_from_archive(archive.string(), u);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(r->metadata_written);
+  EXPECT_EQ(r->copied, w->files.size());
+  auto out = open_snapshot(dest.string());
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(verify_files(out->snapshot, out->directory, {}).missing.empty());
+  size_t segments = 0;
+  for_each_stream_handle(out->snapshot, [&](const StreamHandle& h, const HandleLocation&) {
+    EXPECT_NE(h.code, code::kFile);
+    if (h.code == code::kSegmentFile) {
+      ++segments;
+      EXPECT_EQ(std::string(h.path), "file:" + fs::canonical(dest).string() + "/merged-1");
+    }
+  });
+  EXPECT_EQ(segments, 1u);
+  // Unpacking again: everything is there already.
+  auto again = copy_from_archive(archive.string(), u);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->skipped, w->files.size());
+  EXPECT_TRUE(again->metadata_unchanged);
+}
+
+TEST(CopyArchive, EveryRealSnapshotOfOneFamilyReadsTheSameAfterArchiveAndUnpack) {
+  FSP_REQUIRE_SHARED(shared);
+  TempDir t;
+  size_t n = 0;
+  for (const auto& row : test::rows_matching("new-stateful-udf-migration-itcase")) {
+    fs::path src = shared / "testdata" / "flink-repo" / row.path;
+    auto sf = open_snapshot(src.string());
+    ASSERT_TRUE(sf.ok());
+    std::string dir = sf->directory;
+    fs::path archive = t.path / (std::to_string(n) + ".tar.zst");
+    auto w = copy_to_archive(*sf, archive.string(), {});
+    ASSERT_TRUE(w.ok()) << src << ": " << w.error().to_string();
+    fs::path dest = t.path / std::to_string(n);
+    CopyOptions u;
+    u.dest = dest.string();
+    auto r = copy_from_archive(archive.string(), u);
+    ASSERT_TRUE(r.ok()) << src << ": " << r.error().to_string();
+    EXPECT_EQ(inspect_states(dir), inspect_states(dest.string())) << src;
+    ++n;
+  }
+  EXPECT_GE(n, 18u);
+}
+
+TEST(CopyArchive, MembersThatEscapeDestOrAreLinksAreRefused) {
+  TempDir t;
+  fs::path stage = t.path / "stage";
+  fs::create_directories(stage / "inner");
+  test::write_file(stage / "inner" / "f", "x");
+  test::write_file(t.path / "outside", "y");
+  fs::create_symlink("/etc/passwd", stage / "link");
+  fs::create_hard_link(stage / "inner" / "f", stage / "inner" / "g");
+  struct Case {
+    const char* name;
+    std::string tar;  // tar arguments creating the archive
+    const char* says;
+  } cases[] = {
+      {"dotdot", "-C " + stage.string() + " inner/f --transform=s,inner/f,../evil,", "escapes the destination"},
+      {"nested-dotdot", "-C " + stage.string() + " inner/f --transform=s,inner/f,inner/../../evil,", "escapes the destination"},
+      {"absolute", "-P -C " + stage.string() + " inner/f --transform=s,inner/f,/tmp/fsp-evil-absolute,", "escapes the destination"},
+      {"symlink", "-C " + stage.string() + " link", "is a link"},
+      {"hardlink", "-C " + stage.string() + " inner/f inner/g", "is a link"},
+  };
+  for (const auto& c : cases) {
+    fs::path archive = t.path / (std::string(c.name) + ".tar.zst");
+    auto made = test::run_command("tar --zstd -cf " + archive.string() + " " + c.tar + " 2>&1");
+    ASSERT_EQ(made.exit_code, 0) << c.name << ": " << made.out;
+    fs::path dest = t.path / ("dest-" + std::string(c.name));
+    CopyOptions u;
+    u.dest = dest.string();
+    EXPECT_TRUE(test::is_error(copy_from_archive(archive.string(), u), ErrorKind::kData, {c.says})) << c.name;
+    EXPECT_FALSE(fs::exists(dest / "_metadata")) << c.name;
+    EXPECT_FALSE(fs::exists(t.path / "evil")) << c.name;
+    EXPECT_FALSE(fs::exists("/tmp/fsp-evil-absolute")) << c.name;
+  }
+  // The CLI: exit 65, nothing outside DEST.
+  auto r = test::run_command(test::cli_path() + " copy " + (t.path / "dotdot.tar.zst").string() + " " +
+                             (t.path / "cli-dest").string() + " 2>&1");
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("escapes the destination"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(t.path / "evil"));
+}
+
 }  // namespace
 }  // namespace fsp

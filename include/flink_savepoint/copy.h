@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flink_savepoint/result.h"
@@ -49,5 +50,25 @@ struct CopyReport {
 // one's size is checked at the destination, and DEST/_metadata is written
 // last through the verifying writer. With dry_run only the plan is returned.
 Result<CopyReport> copy_snapshot(SnapshotFile& sf, const CopyOptions& options);
+
+// --- A snapshot as one portable file (.tar.zst, libarchive) -------------------
+
+// True when `uri` names a snapshot archive (ends with .tar.zst).
+bool is_archive_uri(std::string_view uri);
+
+// Writes `sf`'s referenced files and then its _metadata (every path made
+// relative; file-merging segment paths under a placeholder directory that
+// unpacking rewrites) into a zstd-compressed tar at `archive_uri`, through the
+// seam's atomic writer (nothing is visible there until it is complete).
+// CopyFile::to is the member name. options.dest is not used; options.force
+// replaces an existing archive.
+Result<CopyReport> copy_to_archive(SnapshotFile& sf, const std::string& archive_uri, const CopyOptions& options);
+
+// Unpacks an archive written by copy_to_archive into options.dest: refuses
+// members that would escape DEST (absolute names, '..' components), links and
+// anything but regular files and directories; skips files already there with
+// the member's size; checks every referenced file's size; rewrites the paths
+// for DEST and writes DEST/_metadata last.
+Result<CopyReport> copy_from_archive(const std::string& archive_uri, const CopyOptions& options);
 
 }  // namespace fsp

@@ -17,10 +17,20 @@ struct CopyCliOptions {
 };
 
 int run(Context& ctx, CopyCliOptions& o) {
-  auto sf = open_snapshot(o.source);
-  if (!sf) return report(ctx, sf.error());
   if (o.list) o.copy.dry_run = true;
-  auto rep = copy_snapshot(*sf, o.copy);
+  const bool from_archive = is_archive_uri(o.source), to_archive = is_archive_uri(o.copy.dest);
+  if (from_archive && to_archive) return report(ctx, Error::usage("copy takes a snapshot or an archive, and a directory or an archive: not two archives"));
+  if (from_archive && o.list) return report(ctx, Error::usage("--list names the files of a snapshot, not of an archive (tar --list does that)"));
+  Result<SnapshotFile> sf = SnapshotFile{};
+  if (!from_archive) {
+    sf = open_snapshot(o.source);
+    if (!sf) return report(ctx, sf.error());
+  } else {
+    sf->metadata_path = o.source;
+  }
+  auto rep = from_archive ? copy_from_archive(o.source, o.copy)
+             : to_archive ? copy_to_archive(*sf, o.copy.dest, o.copy)
+                          : copy_snapshot(*sf, o.copy);
   if (!rep) return report(ctx, rep.error());
   const CopyReport& r = *rep;
   if (o.list) {  // for distcp -f, aws s3 cp, gsutil -I: one source URI per line
@@ -74,11 +84,11 @@ void add_copy_command(CLI::App& app, Context& ctx) {
       "shared files), with the paths rewritten for DEST (relative where Flink allows), every file's size checked "
       "and _metadata written last. Run it again to resume. See docs/copy.md. Exit codes: 0 ok, 64 usage, 65 bad "
       "data, 66 no input (a referenced file is missing or of another size), 73 cannot create, 74 I/O.");
-  cmd->add_option("SNAPSHOT", o->source, "a _metadata file or the directory holding it")->required();
-  cmd->add_option("DEST", o->copy.dest, "the destination directory (created if missing)")->required();
+  cmd->add_option("SNAPSHOT", o->source, "a _metadata file or the directory holding it, or an archive (.tar.zst) to unpack")->required();
+  cmd->add_option("DEST", o->copy.dest, "the destination directory (created if missing), or an archive (.tar.zst) to write")->required();
   cmd->add_flag("--dry-run", o->copy.dry_run, "print the plan (every file, source and destination) and write nothing");
   cmd->add_flag("--list", o->list, "print the referenced files, one URI per line (_metadata last), for distcp -f, aws s3 cp, gsutil -I");
-  cmd->add_flag("--force", o->copy.force, "replace a DEST/_metadata that holds another snapshot");
+  cmd->add_flag("--force", o->copy.force, "replace a DEST/_metadata that holds another snapshot (or an existing DEST archive)");
   cmd->add_flag("--json", ctx.json, "JSON Lines: one object per file, then a summary object");
   cmd->callback([&ctx, o] { ctx.exit_code = run(ctx, *o); });
 }
