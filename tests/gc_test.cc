@@ -265,5 +265,24 @@ TEST(Gc, CliListsOrphansAsJsonLinesAndDeletesNothingByDefault) {
   EXPECT_EQ(older.out.find("\"orphan\""), std::string::npos) << older.out;
 }
 
+TEST(Gc, FileNamesWithControlBytesOrInvalidUtf8AreShownEscaped) {
+  FSP_REQUIRE_SHARED(shared);
+  JobDir j;
+  build_job(j, shared);
+  if (HasFatalFailure()) return;
+  fs::path odd = j.job / "shared" / "evil\nname\xff";
+  write_file(odd, "x");
+  make_old(odd);
+  auto text = test::run_command(test::cli_path() + " gc " + j.job.string() + " --keep " + j.keep_dir.string());
+  ASSERT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("evil\\x0Aname"), std::string::npos) << text.out;
+  auto json = test::run_command(test::cli_path() + " gc " + j.job.string() + " --keep " + j.keep_dir.string() + " --json");
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  std::istringstream lines(json.out);
+  size_t n = 0;
+  for (std::string line; std::getline(lines, line); ++n) EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
+  EXPECT_EQ(n, j.orphans.size() + 2);
+}
+
 }  // namespace
 }  // namespace fsp

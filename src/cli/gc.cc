@@ -10,6 +10,22 @@
 namespace fsp::cli {
 namespace {
 
+// Control characters of a file name shown as \xNN (a name may hold any byte but '/').
+std::string shown(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7F) {
+      static const char* hex = "0123456789ABCDEF";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 struct GcCliOptions {
   GcOptions gc;
   bool remove = false;
@@ -40,10 +56,10 @@ int run(Context& ctx, GcCliOptions& o) {
   const GcReport& r = *rep;
 
   if (ctx.json) {
-    for (const GcFile& g : r.orphans) std::cout << file_json("orphan", g).dump() << "\n";
+    for (const GcFile& g : r.orphans) std::cout << file_json("orphan", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (!r.orphans.empty()) {
     Table t({"size", "age", "reason", "file"}, {true, true, false, false});
-    for (const GcFile& g : r.orphans) t.add({human_size(static_cast<int64_t>(g.size)), age_text(g.age_ms), g.reason, g.uri});
+    for (const GcFile& g : r.orphans) t.add({human_size(static_cast<int64_t>(g.size)), age_text(g.age_ms), g.reason, shown(g.uri)});
     std::cout << t.render();
   }
   auto totals = [&](nlohmann::json& j) {
@@ -74,7 +90,7 @@ int run(Context& ctx, GcCliOptions& o) {
     if (ctx.json) {
       nlohmann::json j;
       totals(j);
-      std::cout << j.dump() << "\n";
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (!r.orphans.empty()) {
       std::cout << "nothing deleted; run again with --delete to remove them\n";
     }
@@ -85,23 +101,23 @@ int run(Context& ctx, GcCliOptions& o) {
   auto del = delete_orphans(o.gc, r, log);
   if (!del) return report(ctx, del.error());
   if (ctx.json) {
-    for (const GcFile& g : del->deleted) std::cout << file_json("deleted", g).dump() << "\n";
-    for (const GcFile& g : del->skipped) std::cout << file_json("skipped", g).dump() << "\n";
-    for (const auto& [uri, err] : del->failed) std::cout << nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}}.dump() << "\n";
+    for (const GcFile& g : del->deleted) std::cout << file_json("deleted", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    for (const GcFile& g : del->skipped) std::cout << file_json("skipped", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    for (const auto& [uri, err] : del->failed) std::cout << nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     nlohmann::json j;
     totals(j);
     j["deleted"] = del->deleted.size();
     j["skipped"] = del->skipped.size();
     j["failed"] = del->failed.size();
     j["log"] = del->log_error ? nlohmann::json(nullptr) : nlohmann::json(log);
-    std::cout << j.dump() << "\n";
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     uint64_t bytes = 0;
     for (const GcFile& g : del->deleted) bytes += g.size;
-    for (const auto& [uri, err] : del->failed) std::cout << "failed: " << err << "\n";
+    for (const auto& [uri, err] : del->failed) std::cout << "failed: " << shown(err) << "\n";
     std::cout << "deleted " << del->deleted.size() << " file(s), " << human_size(static_cast<int64_t>(bytes)) << "; "
               << del->skipped.size() << " left alone (the second pass did not list them the same)";
-    if (!del->log_error) std::cout << "; log: " << log;
+    if (!del->log_error) std::cout << "; log: " << shown(log);
     std::cout << "\n";
   }
   if (del->log_error) return report(ctx, *del->log_error);
