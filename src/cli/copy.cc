@@ -5,25 +5,18 @@
 
 #include "flink_savepoint/copy.h"
 #include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/display.h"
+#include "flink_savepoint/json_writer.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
 namespace {
 
-// Control characters of a file name shown as \xNN (a name may hold any byte but '/').
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) {
-      static const char* hex = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+// One JSON Lines record, every string through the one output conversion.
+void print_line(const nlohmann::json& j) {
+  JsonWriter w(std::cout, -1);
+  w.value(j);
+  w.newline();
 }
 
 struct CopyCliOptions {
@@ -50,32 +43,28 @@ int run(Context& ctx, CopyCliOptions& o) {
   if (!rep) return report(ctx, rep.error());
   const CopyReport& r = *rep;
   if (o.list) {  // for distcp -f, aws s3 cp, gsutil -I: one source URI per line
-    for (const CopyFile& f : r.files) std::cout << shown(f.from) << "\n";
-    std::cout << shown(sf->metadata_path) << "\n";
+    for (const CopyFile& f : r.files) std::cout << display(f.from) << "\n";
+    std::cout << display(sf->metadata_path) << "\n";
     return 0;
   }
   const bool dry = o.copy.dry_run;
   if (ctx.json) {
     for (const CopyFile& f : r.files)
-      std::cout << nlohmann::json{{"type", "file"}, {"from", f.from}, {"to", f.to}, {"size", f.size},
-                                  {"action", f.skipped ? "skip" : dry ? "would copy" : "copied"}}
-                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                << "\n";
-    std::cout << nlohmann::json{{"type", "summary"},           {"source", sf->metadata_path},
+      print_line(nlohmann::json{{"type", "file"}, {"from", f.from}, {"to", f.to}, {"size", f.size},
+                                  {"action", f.skipped ? "skip" : dry ? "would copy" : "copied"}});
+    print_line(nlohmann::json{{"type", "summary"},           {"source", sf->metadata_path},
                                 {"metadata", r.metadata_uri},  {"dry_run", dry},
                                 {"files", r.files.size()},     {"bytes", r.bytes},
                                 {"copied", r.copied},          {"copied_bytes", r.copied_bytes},
                                 {"skipped", r.skipped},        {"rewritten", r.rewritten},
                                 {"made_relative", r.made_relative}, {"metadata_written", r.metadata_written},
-                                {"already_complete", r.metadata_unchanged}}
-                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
+                                {"already_complete", r.metadata_unchanged}});
     return 0;
   }
   if (dry) {
     for (const CopyFile& f : r.files)
-      std::cout << (f.skipped ? "skip " : "copy ") << shown(f.from) << " -> " << shown(f.to) << " (" << f.size << " bytes)\n";
-    std::cout << "write " << shown(r.metadata_uri) << " last (" << r.rewritten << " path(s) rewritten, " << r.made_relative
+      std::cout << (f.skipped ? "skip " : "copy ") << display(f.from) << " -> " << display(f.to) << " (" << f.size << " bytes)\n";
+    std::cout << "write " << display(r.metadata_uri) << " last (" << r.rewritten << " path(s) rewritten, " << r.made_relative
               << " made relative)\n"
               << r.files.size() << " file(s), " << human_size(static_cast<int64_t>(r.bytes)) << "; " << r.skipped
               << " already there; nothing written (--dry-run)\n";
@@ -83,9 +72,9 @@ int run(Context& ctx, CopyCliOptions& o) {
   }
   std::cout << "copied " << r.copied << " file(s) (" << human_size(static_cast<int64_t>(r.copied_bytes)) << "), "
             << r.skipped << " already there with the right size, of " << r.files.size() << "; ";
-  if (r.metadata_unchanged) std::cout << shown(r.metadata_uri) << " was already complete\n";
+  if (r.metadata_unchanged) std::cout << display(r.metadata_uri) << " was already complete\n";
   else
-    std::cout << "wrote " << shown(r.metadata_uri) << " (" << r.rewritten << " path(s) rewritten, " << r.made_relative
+    std::cout << "wrote " << display(r.metadata_uri) << " (" << r.rewritten << " path(s) rewritten, " << r.made_relative
               << " made relative)\n";
   return 0;
 }

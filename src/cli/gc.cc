@@ -5,25 +5,18 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/gc.h"
+#include "flink_savepoint/display.h"
+#include "flink_savepoint/json_writer.h"
 #include "src/cli/command.h"
 
 namespace fsp::cli {
 namespace {
 
-// Control characters of a file name shown as \xNN (a name may hold any byte but '/').
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) {
-      static const char* hex = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+// One JSON Lines record, every string through the one output conversion.
+void print_line(const nlohmann::json& j) {
+  JsonWriter w(std::cout, -1);
+  w.value(j);
+  w.newline();
 }
 
 struct GcCliOptions {
@@ -56,10 +49,10 @@ int run(Context& ctx, GcCliOptions& o) {
   const GcReport& r = *rep;
 
   if (ctx.json) {
-    for (const GcFile& g : r.orphans) std::cout << file_json("orphan", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    for (const GcFile& g : r.orphans) print_line(file_json("orphan", g));
   } else if (!r.orphans.empty()) {
     Table t({"size", "age", "reason", "file"}, {true, true, false, false});
-    for (const GcFile& g : r.orphans) t.add({human_size(static_cast<int64_t>(g.size)), age_text(g.age_ms), g.reason, shown(g.uri)});
+    for (const GcFile& g : r.orphans) t.add({human_size(static_cast<int64_t>(g.size)), age_text(g.age_ms), g.reason, g.uri});  // Table escapes its cells
     std::cout << t.render();
   }
   auto totals = [&](nlohmann::json& j) {
@@ -90,7 +83,7 @@ int run(Context& ctx, GcCliOptions& o) {
     if (ctx.json) {
       nlohmann::json j;
       totals(j);
-      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      print_line(j);
     } else if (!r.orphans.empty()) {
       std::cout << "nothing deleted; run again with --delete to remove them\n";
     }
@@ -101,23 +94,23 @@ int run(Context& ctx, GcCliOptions& o) {
   auto del = delete_orphans(o.gc, r, log);
   if (!del) return report(ctx, del.error());
   if (ctx.json) {
-    for (const GcFile& g : del->deleted) std::cout << file_json("deleted", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    for (const GcFile& g : del->skipped) std::cout << file_json("skipped", g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    for (const auto& [uri, err] : del->failed) std::cout << nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    for (const GcFile& g : del->deleted) print_line(file_json("deleted", g));
+    for (const GcFile& g : del->skipped) print_line(file_json("skipped", g));
+    for (const auto& [uri, err] : del->failed) print_line(nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}});
     nlohmann::json j;
     totals(j);
     j["deleted"] = del->deleted.size();
     j["skipped"] = del->skipped.size();
     j["failed"] = del->failed.size();
     j["log"] = del->log_error ? nlohmann::json(nullptr) : nlohmann::json(log);
-    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    print_line(j);
   } else {
     uint64_t bytes = 0;
     for (const GcFile& g : del->deleted) bytes += g.size;
-    for (const auto& [uri, err] : del->failed) std::cout << "failed: " << shown(err) << "\n";
+    for (const auto& [uri, err] : del->failed) std::cout << "failed: " << display(err) << "\n";
     std::cout << "deleted " << del->deleted.size() << " file(s), " << human_size(static_cast<int64_t>(bytes)) << "; "
               << del->skipped.size() << " left alone (the second pass did not list them the same)";
-    if (!del->log_error) std::cout << "; log: " << shown(log);
+    if (!del->log_error) std::cout << "; log: " << display(log);
     std::cout << "\n";
   }
   if (del->log_error) return report(ctx, *del->log_error);
