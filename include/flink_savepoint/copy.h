@@ -21,6 +21,7 @@ struct CopyFile {
   int64_t expected = 0;   // what the handle records: the exact size, or (segments) the least size
   bool exact = true;      // false: a file-merging physical file (at least `expected` bytes)
   bool skipped = false;   // already at the destination with the right size (a resumed copy)
+  bool server_side = false;  // copied inside the store (S3 CopyObject): no byte passed through this process
 };
 
 struct CopyOptions {
@@ -36,6 +37,7 @@ struct CopyReport {
   std::vector<CopyFile> files;   // in handle order, one entry per distinct file
   uint64_t bytes = 0;            // of all files
   uint64_t copied = 0, copied_bytes = 0, skipped = 0;
+  uint64_t server_side = 0;      // of the copied files, copied inside the store (FileSystem::copy)
   uint64_t rewritten = 0;        // path strings rewritten in _metadata
   uint64_t made_relative = 0;    // of them, made relative
   std::string metadata_uri;      // DEST/_metadata

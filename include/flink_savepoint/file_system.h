@@ -98,6 +98,15 @@ class FileSystem {
   virtual Result<std::unique_ptr<RandomAccessFile>> open(const std::string& uri) = 0;
   virtual Result<std::unique_ptr<WritableFile>> create(const std::string& uri, const WriteOptions& options = {}) = 0;
   virtual Status remove(const std::string& uri) = 0;
+  // Copies the file `from` (of `size` bytes) to `to`, both served by this
+  // file system, without moving the bytes through this process (object
+  // stores: a server-side copy). Returns false when this file system cannot
+  // (the default): the caller then reads and writes. Like create() +
+  // commit(), `to` is replaced as a whole or not at all.
+  virtual Result<bool> copy(const std::string& from, const std::string& to, uint64_t size) {
+    (void)from, (void)to, (void)size;
+    return false;
+  }
 };
 
 // The file system serving `uri` (scheme lookup; plain paths and file: URIs are local).

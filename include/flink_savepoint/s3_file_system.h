@@ -59,6 +59,7 @@ struct TransferStats {
   uint64_t retries = 0;
   uint64_t bytes_received = 0;  // response bodies
   uint64_t bytes_sent = 0;      // request bodies
+  uint64_t server_side_copies = 0;  // CopyObject requests that succeeded (backups, FileSystem::copy)
 };
 TransferStats object_store_stats();
 

@@ -51,11 +51,13 @@ int run(Context& ctx, CopyCliOptions& o) {
   if (ctx.json) {
     for (const CopyFile& f : r.files)
       print_line(nlohmann::json{{"type", "file"}, {"from", f.from}, {"to", f.to}, {"size", f.size},
-                                  {"action", f.skipped ? "skip" : dry ? "would copy" : "copied"}});
+                                  {"action", f.skipped ? "skip" : dry ? "would copy" : "copied"},
+                                  {"server_side", f.server_side}});
     print_line(nlohmann::json{{"type", "summary"},           {"source", sf->metadata_path},
                                 {"metadata", r.metadata_uri},  {"dry_run", dry},
                                 {"files", r.files.size()},     {"bytes", r.bytes},
                                 {"copied", r.copied},          {"copied_bytes", r.copied_bytes},
+                                {"server_side", r.server_side},
                                 {"skipped", r.skipped},        {"rewritten", r.rewritten},
                                 {"made_relative", r.made_relative}, {"metadata_written", r.metadata_written},
                                 {"already_complete", r.metadata_unchanged}});
@@ -70,8 +72,9 @@ int run(Context& ctx, CopyCliOptions& o) {
               << " already there; nothing written (--dry-run)\n";
     return 0;
   }
-  std::cout << "copied " << r.copied << " file(s) (" << human_size(static_cast<int64_t>(r.copied_bytes)) << "), "
-            << r.skipped << " already there with the right size, of " << r.files.size() << "; ";
+  std::cout << "copied " << r.copied << " file(s) (" << human_size(static_cast<int64_t>(r.copied_bytes));
+  if (r.server_side) std::cout << "; " << r.server_side << " server-side, inside the store";
+  std::cout << "), " << r.skipped << " already there with the right size, of " << r.files.size() << "; ";
   if (r.metadata_unchanged) std::cout << display(r.metadata_uri) << " was already complete\n";
   else
     std::cout << "wrote " << display(r.metadata_uri) << " (" << r.rewritten << " path(s) rewritten, " << r.made_relative

@@ -22,6 +22,7 @@ class LazyStore : public FileSystem {
   Result<std::unique_ptr<RandomAccessFile>> open(const std::string& uri) override { return fs().open(uri); }
   Result<std::unique_ptr<WritableFile>> create(const std::string& uri, const WriteOptions& o) override { return fs().create(uri, o); }
   Status remove(const std::string& uri) override { return fs().remove(uri); }
+  Result<bool> copy(const std::string& from, const std::string& to, uint64_t size) override { return fs().copy(from, to, size); }
 
  private:
   FileSystem& fs() {
