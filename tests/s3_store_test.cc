@@ -396,6 +396,52 @@ TEST(S3Errors, WrongRegionNamesTheRightOne) {
   EXPECT_EQ(st.error().hint, "the bucket is in eu-west-1: set AWS_REGION=eu-west-1");
 }
 
+// FileSystem::copy: one PUT naming the source (S3: x-amz-copy-source, Cloud
+// Storage: x-goog-copy-source), no body; an <Error> in a 200 answer is an
+// error; objects above CopyObject's 5 GiB are left to the caller (false, no
+// request); the local file system never copies server-side.
+TEST(S3Copy, ServerSideCopyIsOnePutNamingTheSource) {
+  Listener l([&](const std::string& req) {
+    if (req.find("/bad-target") != std::string::npos)
+      return response(200, "OK", "<Error><Code>InternalError</Code><Message>copy failed late</Message></Error>");
+    return response(200, "OK", "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>");
+  });
+  auto store = make_s3_file_system(listener_settings(l));
+  auto done = store->copy("s3://src/job/shared/a b.sst", "s3://dst/moved/a b.sst", 1234);
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  EXPECT_TRUE(*done);
+  ASSERT_EQ(l.requests().size(), 1u);
+  const std::string req = l.requests()[0];
+  EXPECT_EQ(req.substr(0, req.find("\r\n")), "PUT /dst/moved/a%20b.sst HTTP/1.1");
+  EXPECT_EQ(header_value(req, "x-amz-copy-source"), "/src/job/shared/a%20b.sst");
+  EXPECT_EQ(header_value(req, "content-length"), "0");
+  EXPECT_EQ(header_value(req, "x-goog-copy-source"), "");
+
+  auto late = store->copy("s3://src/x", "s3://dst/bad-target", 1);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("s3://dst/bad-target (copying s3://src/x)"), std::string::npos) << late.error().message;
+  EXPECT_NE(late.error().message.find("copy failed late"), std::string::npos) << late.error().message;
+
+  auto big = store->copy("s3://src/x", "s3://dst/y", (5ull << 30) + 1);
+  ASSERT_TRUE(big.ok());
+  EXPECT_FALSE(*big);
+  EXPECT_EQ(l.requests().size(), 2u);  // no request for it
+
+  S3Settings gs = listener_settings(l);
+  gs.store = "gs";
+  auto gstore = make_s3_file_system(gs);
+  ASSERT_TRUE(gstore->copy("gs://src/k", "gs://dst/k", 10).ok());
+  ASSERT_EQ(l.requests().size(), 3u);
+  EXPECT_EQ(header_value(l.requests()[2], "x-goog-copy-source"), "src/k");
+  EXPECT_EQ(header_value(l.requests()[2], "x-amz-copy-source"), "");
+
+  auto local = file_system_for("/tmp/x");
+  ASSERT_TRUE(local.ok());
+  auto no = (*local)->copy("/tmp/x", "/tmp/y", 1);
+  ASSERT_TRUE(no.ok());
+  EXPECT_FALSE(*no);
+}
+
 TEST(S3Errors, MissingCredentialsFailOnUseOnly) {
   S3Settings s;
   s.credentials_error = "no credentials for s3://: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";

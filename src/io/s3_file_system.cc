@@ -653,11 +653,13 @@ class S3FileSystem : public FileSystem, public std::enable_shared_from_this<S3Fi
     return {};
   }
 
-  // Server-side copy (CopyObject, PUT with x-amz-copy-source): the old
+  // Server-side copy (CopyObject, PUT with x-amz-copy-source; gs: x-goog-copy-source): the old
   // target kept as the backup, and copy() below.
   Status copy_object(const std::string& from_uri, const ObjectUri& from, const std::string& to_uri, const ObjectUri& to) {
     Transfer t = request("PUT", to, to.key);
-    t.headers.push_back("x-amz-copy-source: /" + from.bucket + "/" + aws_encode(from.key, true));
+    // Cloud Storage's XML API names the source in its own header (bucket/object).
+    if (settings_.store == "gs") t.headers.push_back("x-goog-copy-source: " + from.bucket + "/" + aws_encode(from.key, true));
+    else t.headers.push_back("x-amz-copy-source: /" + from.bucket + "/" + aws_encode(from.key, true));
     run(t);
     if (t.code != CURLE_OK || t.status != 200 || t.response.find("<Error>") != std::string::npos)
       return transfer_error(t, to_uri + " (copying " + from_uri + ")", settings_);
