@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -297,6 +298,40 @@ TEST(CopyStore, AnInterruptedCopyIntoTheStoreResumesAndWritesMetadataLast) {
   EXPECT_EQ(done->server_side, 72u);
   EXPECT_TRUE(done->metadata_written);
   expect_all_files_present(moved);
+}
+
+TEST(CopyStore, KilledCliCopiesIntoAndInsideTheStoreCompleteWhenRunAgain) {
+  FSP_REQUIRE_SHARED(shared);
+  FSP_REQUIRE_S3(endpoint);
+  use_test_server_in_process(endpoint);
+  const std::string env = store_env(endpoint);
+  fs::path src = shared / "testdata" / "flink-repo" / kSource;
+  const nlohmann::json expected = inspect_states("", src.string());
+  const std::string base = unique_prefix("fsp-test-a", "killed");
+  int interrupted = 0;
+  // SIGKILL after 50 ms .. 1.2 s (a whole copy takes about a second here), then the same command to the end.
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {src.string(), base + "/a"}, {src.string(), base + "/b"}, {src.string(), base + "/c"}, {base + "/a", base + "/moved"}};
+  const char* kill_after[] = {"0.05", "0.4", "1.2", "0.3"};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& [from, to] = runs[i];
+    test::run_command(env + "timeout -s KILL " + kill_after[i] + " " + test::cli_path() + " copy " + from + " " + to +
+                      " >/dev/null 2>&1");
+    auto objects = objects_below(to);
+    if (objects.count("_metadata")) {
+      EXPECT_EQ(objects.size(), 83u) << to;  // finished before the kill: complete
+    } else {
+      EXPECT_LE(objects.size(), 82u) << to;
+      ++interrupted;
+    }
+    auto r = run_json(env + test::cli_path() + " copy --json " + from + " " + to);
+    EXPECT_EQ(r.summary["metadata_written"].get<bool>() || r.summary["already_complete"].get<bool>(), true) << to;
+    EXPECT_EQ(r.summary["copied"].get<uint64_t>() + r.summary["skipped"].get<uint64_t>(), 82u) << to;
+    EXPECT_EQ(objects_below(to).size(), 83u) << to;
+    EXPECT_EQ(inspect_states(env, to), expected) << to;
+  }
+  std::cout << interrupted << " of " << runs.size() << " killed copies stopped before _metadata\n";
+  EXPECT_GE(interrupted, 1);  // the 50 ms kill at least stops a copy half way
 }
 
 TEST(CopyStore, ArchivesToAndFromTheStore) {
