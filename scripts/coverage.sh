@@ -11,12 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 2026-12-01: lowered from 90.0/65.0. dump (#15) landed at 88.9% lines / 64.7% branches of the library
-# (formats/state 79%/55%: the value decoder), then the S3 store (#14) and copy/gc (#17) landed without a
-# coverage run of their own. The floors sit under the figures measured after those landings (docs/testing.md)
-# so that the stage still fails on a drop; the way back up is tests for formats/state and src/io.
-LINE_FLOOR=${FSP_COV_LINE_FLOOR:-87.0}
-BRANCH_FLOOR=${FSP_COV_BRANCH_FLOOR:-62.0}
+# 2026-12-01: lowered from 90.0/65.0 when dump (#15) landed at 88.9% lines / 64.7% branches of the library
+# (formats/state 79%/55%: the value decoder); measured 89.5% / 64.9% with the S3 store (#14) on main ae7575d,
+# plus tests/avro_value_test.cc since. The floors sit under that figure so that the stage still fails on a
+# drop (docs/testing.md); the way back up to 90/65 and on is tests for formats/state and src/io.
+LINE_FLOOR=${FSP_COV_LINE_FLOOR:-89.0}
+BRANCH_FLOOR=${FSP_COV_BRANCH_FLOOR:-64.0}
 
 if [ "${FSP_COV_SKIP_BUILD:-0}" != 1 ]; then
   # -O0: the fastest compile and exact line attribution; no benchmarks, no fuzzers.
