@@ -248,11 +248,42 @@ class Reader {
     return true;
   }
 
-  void record_proxy_issues(OperatorStates& out, const std::vector<std::string>& unknown, bool complete,
-                           const std::string& reason, const std::string& where) {
-    for (auto& u : unknown)
+  // A proxy decoded: the handle is read (or unsupported for its legacy
+  // serializers); unknown serializers it skipped are listed.
+  template <typename Proxy>
+  void count_read(OperatorStates& out, const Proxy& p, const std::vector<const StateMetaInfo*>& metas,
+                  const SerializerNode* key, const std::string& where) {
+    if (legacy_serializers(out, metas, key, where)) return;
+    ++out.handles_read;
+    for (auto& u : p.unknown_classes)
       out.problems.push_back("unknown serializer: " + u + " (skipped; its state's type is incomplete) (" + where + ")");
-    if (!complete) out.problems.push_back("unknown serializer: " + reason + " (" + where + ")");
+    if (!p.complete) out.problems.push_back("unknown serializer: " + p.incomplete_reason + " (" + where + ")");
+  }
+
+  static std::vector<const StateMetaInfo*> keyed_metas(const KeyedProxy& p) {
+    std::vector<const StateMetaInfo*> metas;
+    for (auto& m : p.states) metas.push_back(&m);
+    return metas;
+  }
+
+  // The proxy of one (stream, bound), decoded once per command and charged
+  // to its work bound; nullptr (with the handle's problem) when it is not
+  // read or does not decode.
+  template <typename Proxy, typename Decode>
+  const Proxy* cached_proxy(std::map<std::string, Result<Proxy>>& cache, const std::string& key, size_t bound,
+                            OperatorStates& out, const std::string& where, Decode decode) {
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      if (!charge_reading(out, bound, where)) return nullptr;
+      // No context in the cached result: each handle's problems name its own place.
+      make_room(cache);
+      it = cache.emplace(key, decode()).first;
+    }
+    if (!it->second) {
+      fail_proxy(out, it->second.error(), where);
+      return nullptr;
+    }
+    return &*it->second;
   }
 
   void keyed(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask, const std::string& where) {
@@ -324,27 +355,12 @@ class Reader {
       if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
     }
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
-    auto cached = keyed_proxies_.find(key);
-    if (cached == keyed_proxies_.end()) {
-      if (!charge_reading(out, bound, where)) return;
-      // No context in the cached result: each handle's problems name its own place.
-      make_room(keyed_proxies_);
-      cached = keyed_proxies_.emplace(key, state::decode_keyed_proxy(bytes, bound, 0, nullptr, &resync_)).first;
-    }
-    const Result<KeyedProxy>& proxy = cached->second;
-    if (!proxy) {
-      fail_proxy(out, proxy.error(), where);
-      return;
-    }
+    const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, bound, out, where, [&] {
+      return state::decode_keyed_proxy(bytes, bound, 0, nullptr, &resync_);
+    });
+    if (!proxy) return;
     const KeyedProxy& p = *proxy;
-    {
-      std::vector<const StateMetaInfo*> metas;
-      for (auto& m : p.states) metas.push_back(&m);
-      if (!legacy_serializers(out, metas, &p.key_serializer, where)) {
-        ++out.handles_read;
-        record_proxy_issues(out, p.unknown_classes, p.complete, p.incomplete_reason, where);
-      }
-    }
+    count_read(out, p, keyed_metas(p), &p.key_serializer, where);
     bool full_format = h.code == code::kSavepointKeyGroups;
     for (auto& m : p.states) describe(ob.slot(m.name), m, &p.key_serializer, full_format ? "full" : "heap");
     if (!opt_.statistics || !p.complete) return;
@@ -393,28 +409,11 @@ class Reader {
     auto rs = resolve(out, h.delegate, where);
     if (!rs) return;
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(rs->bytes.size());
-    auto cached = keyed_proxies_.find(key);
-    if (cached == keyed_proxies_.end()) {
-      if (!charge_reading(out, rs->bytes.size(), where)) return;
-      // No context in the cached result: each handle's problems name its own place.
-      make_room(keyed_proxies_);
-      cached = keyed_proxies_
-                   .emplace(key, state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, nullptr, &resync_))
-                   .first;
-    }
-    const Result<KeyedProxy>& proxy = cached->second;
-    if (!proxy) {
-      fail_proxy(out, proxy.error(), where);
-      return;
-    }
-    {
-      std::vector<const StateMetaInfo*> metas;
-      for (auto& m : proxy->states) metas.push_back(&m);
-      if (!legacy_serializers(out, metas, &proxy->key_serializer, where)) {
-        ++out.handles_read;
-        record_proxy_issues(out, proxy->unknown_classes, proxy->complete, proxy->incomplete_reason, where);
-      }
-    }
+    const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, rs->bytes.size(), out, where, [&] {
+      return state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, nullptr, &resync_);
+    });
+    if (!proxy) return;
+    count_read(out, *proxy, keyed_metas(*proxy), &proxy->key_serializer, where);
     for (auto& m : proxy->states) {
       StateSlot& s = ob.slot(m.name);
       describe(s, m, &proxy->key_serializer, "rocksdb");
@@ -549,27 +548,16 @@ class Reader {
     size_t bound = bytes.size();
     if (!all.empty() && all.front() >= 0 && static_cast<uint64_t>(all.front()) < bound) bound = all.front();
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
-    auto cached = operator_proxies_.find(key);
-    if (cached == operator_proxies_.end()) {
-      if (!charge_reading(out, bound, where)) return;
-      // No context in the cached result: each handle's problems name its own place.
-      make_room(operator_proxies_);
-      cached = operator_proxies_.emplace(key, state::decode_operator_proxy(bytes, bound, 0, nullptr, &resync_)).first;
-    }
-    const Result<OperatorProxy>& proxy = cached->second;
-    if (!proxy) {
-      fail_proxy(out, proxy.error(), where);
-      return;
-    }
+    const OperatorProxy* proxy = cached_proxy(operator_proxies_, key, bound, out, where, [&] {
+      return state::decode_operator_proxy(bytes, bound, 0, nullptr, &resync_);
+    });
+    if (!proxy) return;
     const OperatorProxy& p = *proxy;
     {
       std::vector<const StateMetaInfo*> metas;
       for (auto& m : p.operator_states) metas.push_back(&m);
       for (auto& m : p.broadcast_states) metas.push_back(&m);
-      if (!legacy_serializers(out, metas, nullptr, where)) {
-        ++out.handles_read;
-        record_proxy_issues(out, p.unknown_classes, p.complete, p.incomplete_reason, where);
-      }
+      count_read(out, p, metas, nullptr, where);
     }
     for (auto& m : p.operator_states) describe(ob.slot(m.name), m, nullptr, "operator");
     for (auto& m : p.broadcast_states) describe(ob.slot(m.name), m, nullptr, "operator");
