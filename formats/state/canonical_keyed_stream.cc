@@ -52,15 +52,13 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
     return fail("the handle lists " + std::to_string(offsets.size()) + " offsets for " +
                 std::to_string(range.count) + " key groups");
   CanonicalKeyedStream out;
-  size_t bound = bytes.size();
   for (size_t i = 0; i < offsets.size(); ++i) {
     int64_t o = offsets[i];
     if (o < 0 || static_cast<uint64_t>(o) > bytes.size())
       return fail("key-group offset " + std::to_string(o) + " outside the stream of " + std::to_string(bytes.size()) +
                   " bytes");
-    if (o > 0 && static_cast<size_t>(o) < bound) bound = static_cast<size_t>(o);
   }
-  auto proxy = decode_keyed_proxy(bytes, bound, 0, ctx);
+  auto proxy = decode_keyed_proxy(bytes, keyed_proxy_bound(bytes.size(), offsets), 0, ctx);
   if (!proxy) return proxy.take_error();
   if (!proxy->complete) return fail("the serialization proxy is incomplete: " + proxy->incomplete_reason);
   out.proxy = std::move(*proxy);
@@ -70,12 +68,7 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
   for (size_t i = 0; i < offsets.size(); ++i) {
     int64_t o = offsets[i];
     if (o == 0) continue;
-    int64_t e = static_cast<int64_t>(bytes.size());
-    for (size_t j = i + 1; j < offsets.size(); ++j)
-      if (offsets[j] > o) {
-        e = offsets[j];
-        break;
-      }
+    int64_t e = full_key_group_end(offsets, i, bytes.size());
     int32_t kg = range.start + static_cast<int32_t>(i);
     std::string_view region = bytes.substr(static_cast<size_t>(o), static_cast<size_t>(e - o));
     uint64_t base = static_cast<uint64_t>(o);
@@ -95,37 +88,34 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
     }
     ByteReader r(region, base);
     r.set_context(ctx);
-    int32_t sid = r.u16();
-    bool done = false;
-    while (r.ok() && !done) {
-      if (static_cast<size_t>(sid) >= nstates)
-        return fail("state id " + std::to_string(sid) + " of " + std::to_string(nstates) + " states in key group " +
-                    std::to_string(kg),
+    int32_t bad = 0;
+    FullGroupEnd end = walk_full_key_group(
+        r, nstates,
+        [&](int32_t sid, std::string_view key, std::string_view value) {
+          const auto* k = reinterpret_cast<const uint8_t*>(key.data());
+          int32_t pg = k[0] & 0x7F;
+          if (prefix_bytes == 2) pg = (pg << 8) | k[1];
+          out.entries.push_back(
+              {static_cast<uint16_t>(sid), kg, pg, key.substr(static_cast<size_t>(prefix_bytes)), value});
+          return true;
+        },
+        &bad, prefix_bytes);
+    switch (end) {
+      case FullGroupEnd::kEndMark:
+      case FullGroupEnd::kStopped:
+        break;
+      case FullGroupEnd::kBadStateId:
+        return fail("state id " + std::to_string(static_cast<uint16_t>(bad)) + " of " + std::to_string(nstates) +
+                        " states in key group " + std::to_string(kg),
                     out.compressed ? std::nullopt : std::optional<uint64_t>(r.file_offset()));
-      int32_t klen = r.i32();
-      if (!r.check_count(klen, 1, "key bytes")) break;
-      if (klen < prefix_bytes) return fail("key of " + std::to_string(klen) + " bytes has no key-group prefix");
-      std::string_view key = r.bytes(static_cast<size_t>(klen));
-      int32_t vlen = r.i32();
-      if (!r.check_count(vlen, 1, "value bytes")) break;
-      std::string_view value = r.bytes(static_cast<size_t>(vlen));
-      if (!r.ok()) break;
-      const auto* k = reinterpret_cast<const uint8_t*>(key.data());
-      bool last = (k[0] & 0x80) != 0;
-      int32_t pg = k[0] & 0x7F;
-      if (prefix_bytes == 2) pg = (pg << 8) | k[1];
-      out.entries.push_back({static_cast<uint16_t>(sid), kg, pg, key.substr(static_cast<size_t>(prefix_bytes)), value});
-      if (last) {
-        uint16_t next = r.u16();
-        if (!r.ok()) break;
-        if (next == kEndOfKeyGroup) done = true;
-        else sid = next;
-      }
+      case FullGroupEnd::kShortKey:
+        return fail("key of " + std::to_string(bad) + " bytes has no key-group prefix");
+      case FullGroupEnd::kTruncated:
+        return r.take_error();
+      case FullGroupEnd::kTrailing:
+        return fail("key group " + std::to_string(kg) + " has " + std::to_string(r.remaining()) +
+                    " bytes after its end mark");
     }
-    if (!r.ok()) return r.take_error();
-    if (!r.at_end())
-      return fail("key group " + std::to_string(kg) + " has " + std::to_string(r.remaining()) +
-                  " bytes after its end mark");
   }
   return out;
 }

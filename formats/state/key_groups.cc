@@ -1,6 +1,8 @@
 // Walking the key-grouped data of keyed state streams (full/canonical and
 // heap snapshot formats) and skipping values of well-known serializers: the
-// statistics read_states() reports per state and key group.
+// statistics read_states() reports per state and key group; and the pieces of
+// a key-groups stream that dump and the canonical reader share
+// (state_internal.h).
 #include "formats/state/key_groups.h"
 
 #include <string>
@@ -12,15 +14,32 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-Result<std::string> maybe_decompress(std::string_view region, bool compressed, uint64_t base) {
-  if (!compressed) return std::string(region);
-  auto d = decode_snappy_framed(region, true, SIZE_MAX, base);
-  if (!d) return d.take_error();
-  return std::move(d->data);
-}
-
 }  // namespace
 
+size_t keyed_proxy_bound(size_t stream_size, const BeLongs& offsets) {
+  size_t bound = stream_size;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    int64_t o = offsets[i];
+    if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
+  }
+  return bound;
+}
+
+int64_t full_key_group_end(const BeLongs& offsets, size_t i, size_t stream_size) {
+  int64_t o = offsets[i];
+  for (size_t j = i + 1; j < offsets.size(); ++j)
+    if (offsets[j] > o) return offsets[j];
+  return static_cast<int64_t>(stream_size);
+}
+
+Result<std::string_view> key_group_data(std::string_view region, bool compressed, uint64_t base,
+                                        std::string& scratch) {
+  if (!compressed) return region;
+  auto d = decode_snappy_framed(region, true, SIZE_MAX, base);
+  if (!d) return d.take_error();
+  scratch = std::move(d->data);
+  return std::string_view(scratch);
+}
 
 bool skip_value(const SerializerNode& n, ByteReader& r, int depth) {
   if (depth > state::kMaxSnapshotDepth || !r.ok()) return false;
@@ -92,53 +111,37 @@ bool skip_value(const SerializerNode& n, ByteReader& r, int depth) {
 std::optional<KgStats> walk_full(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p, uint64_t base,
                                  std::string* err) {
   KgStats st(p.states.size());
-  size_t n = h.offsets.size();
-  for (size_t i = 0; i < n; ++i) {
+  std::string scratch;
+  for (size_t i = 0; i < h.offsets.size(); ++i) {
     int64_t o = h.offsets[i];
     if (o == 0) continue;
-    int64_t e = static_cast<int64_t>(bytes.size());
-    for (size_t j = i + 1; j < n; ++j)
-      if (h.offsets[j] > o) {
-        e = h.offsets[j];
-        break;
-      }
+    int64_t e = full_key_group_end(h.offsets, i, bytes.size());
     if (o < 0 || o > e || e > static_cast<int64_t>(bytes.size())) {
       *err = "key-group offset " + std::to_string(o) + " outside the stream";
       return std::nullopt;
     }
     int32_t kg = h.range.start + static_cast<int32_t>(i);
-    auto data = maybe_decompress(bytes.substr(o, e - o), p.compression, base + o);
+    auto data = key_group_data(bytes.substr(o, e - o), p.compression, base + o, scratch);
     if (!data) {
       *err = data.error().to_string();
       return std::nullopt;
     }
     ByteReader r(*data, p.compression ? 0 : base + o);
-    int32_t kv = r.i16();
-    bool done = false;
-    while (r.ok() && !done) {
-      if (kv < 0 || static_cast<size_t>(kv) >= p.states.size()) {
-        *err = "kvStateId " + std::to_string(kv) + " out of range in key group " + std::to_string(kg);
-        return std::nullopt;
-      }
-      int32_t klen = r.i32();
-      if (!r.check_count(klen, 1, "key bytes") || klen == 0) break;
-      std::string_view key = r.bytes(klen);
-      int32_t vlen = r.i32();
-      if (!r.check_count(vlen, 1, "value bytes")) break;
-      r.skip(vlen);
-      if (!r.ok()) break;
+    int32_t bad = 0;
+    FullGroupEnd end = walk_full_key_group(r, p.states.size(), [&](int32_t kv, std::string_view key,
+                                                                   std::string_view value) {
       st.entries[kv][kg] += 1;
-      st.bytes[kv][kg] += 8 + klen + vlen;
-      if (static_cast<uint8_t>(key[0]) & 0x80) {
-        int16_t next = r.i16();
-        if (!r.ok()) break;
-        if (next == -1) done = true;
-        else kv = next;
-      }
+      st.bytes[kv][kg] += static_cast<int64_t>(8 + key.size() + value.size());
+      return true;
+    }, &bad);
+    if (end == FullGroupEnd::kBadStateId) {
+      *err = "kvStateId " + std::to_string(bad) + " out of range in key group " + std::to_string(kg);
+      return std::nullopt;
     }
-    if (!r.ok() || !done || !r.at_end()) {
-      *err = r.ok() ? "key group " + std::to_string(kg) + " does not end with the end-of-key-group mark"
-                    : r.error().to_string();
+    if (end != FullGroupEnd::kEndMark) {
+      *err = end == FullGroupEnd::kTruncated
+                 ? r.error().to_string()
+                 : "key group " + std::to_string(kg) + " does not end with the end-of-key-group mark";
       return std::nullopt;
     }
   }
@@ -152,6 +155,7 @@ std::optional<KgStats> walk_full(std::string_view bytes, const KeyedHandle& h, c
 std::optional<KgStats> walk_heap(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p, uint64_t base,
                                  std::string* err) {
   KgStats st(p.states.size());
+  std::string scratch;
   size_t n = h.offsets.size();
   for (size_t i = 0; i < n; ++i) {
     int64_t o = h.offsets[i];
@@ -166,7 +170,7 @@ std::optional<KgStats> walk_heap(std::string_view bytes, const KeyedHandle& h, c
       *err = "unexpected key group at offset " + std::to_string(base + o);
       return std::nullopt;
     }
-    auto data = maybe_decompress(bytes.substr(o + 4, e - o - 4), p.compression, base + o + 4);
+    auto data = key_group_data(bytes.substr(o + 4, e - o - 4), p.compression, base + o + 4, scratch);
     if (!data) {
       *err = data.error().to_string();
       return std::nullopt;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flink_savepoint/byte_reader.h"
+#include "flink_savepoint/model.h"
 #include "flink_savepoint/result.h"
 
 namespace fsp::state {
@@ -164,5 +165,94 @@ struct FramedStream {
 Result<FramedStream> decode_snappy_framed(std::string_view bytes, bool verify_crc = true,
                                           size_t max_output = SIZE_MAX, uint64_t base_offset = 0);
 bool looks_snappy_framed(std::string_view bytes);
+
+// ---------------------------------------------------------------------------
+// Key-grouped keyed state streams (formats/state/key_groups.cc): the pieces
+// every reader of a key-groups handle's stream shares.
+
+// Where the keyed proxy at the head of the stream must end: the smallest
+// positive key-group offset below `stream_size`, or `stream_size`.
+size_t keyed_proxy_bound(size_t stream_size, const BeLongs& offsets);
+
+// The end of key group i's region in the full format (empty key groups
+// repeat an offset or write 0): the next larger offset, or `stream_size`.
+int64_t full_key_group_end(const BeLongs& offsets, size_t i, size_t stream_size);
+
+// The uncompressed bytes of one key group's region: the region itself, or,
+// when `compressed`, its own Snappy framed stream decoded into `scratch`.
+// `base` is the region's offset in its file, for error offsets.
+Result<std::string_view> key_group_data(std::string_view region, bool compressed, uint64_t base,
+                                        std::string& scratch);
+
+// How walk_full_key_group() ended.
+enum class FullGroupEnd {
+  kEndMark,     // the -1 end mark, at the end of the data
+  kStopped,     // visit returned false
+  kBadStateId,  // a kvStateId outside the proxy's states (in *culprit)
+  kShortKey,    // a key shorter than min_key_bytes (its length in *culprit; 0: the end mark is missing)
+  kTrailing,    // bytes after the end mark
+  kTruncated,   // the reader failed (see r.error())
+};
+
+// One full-format key group (FullSnapshotAsyncWriter), uncompressed: short
+// kvStateId, then records (int length, key, int length, value); the first key
+// byte's 0x80 bit marks a state's last record, followed by the next
+// kvStateId or -1. visit(kv, key, value) gets each record, the key as stored
+// (flag bit included), and returns false to stop. The data ending early
+// (kTruncated) leaves the reader's error.
+template <typename Visit>
+FullGroupEnd walk_full_key_group(ByteReader& r, size_t n_states, Visit&& visit, int32_t* culprit,
+                                 int32_t min_key_bytes = 1) {
+  int32_t kv = r.i16();
+  while (r.ok()) {
+    if (kv < 0 || static_cast<size_t>(kv) >= n_states) {
+      *culprit = kv;
+      return FullGroupEnd::kBadStateId;
+    }
+    int32_t klen = r.i32();
+    if (!r.check_count(klen, 1, "key bytes")) break;
+    if (klen < min_key_bytes || klen == 0) {
+      *culprit = klen;
+      return FullGroupEnd::kShortKey;
+    }
+    std::string_view key = r.bytes(static_cast<size_t>(klen));
+    int32_t vlen = r.i32();
+    if (!r.check_count(vlen, 1, "value bytes")) break;
+    std::string_view value = r.bytes(static_cast<size_t>(vlen));
+    if (!r.ok()) break;
+    if (!visit(kv, key, value)) return FullGroupEnd::kStopped;
+    if (static_cast<uint8_t>(key[0]) & 0x80) {
+      int16_t next = r.i16();
+      if (!r.ok()) break;
+      if (next == -1) return r.at_end() ? FullGroupEnd::kEndMark : FullGroupEnd::kTrailing;
+      kv = next;
+    }
+  }
+  return FullGroupEnd::kTruncated;
+}
+
+// ---------------------------------------------------------------------------
+// RocksDB handles (src/state/state_reader.cc).
+
+// The local path librocksdb opens for an SST of an incremental handle whose
+// handle is a file (code kFile, through the path map) or relative (kRelative,
+// in the snapshot directory); kNoInput when there is none.
+Result<std::string> sst_local_path(const StreamHandle& h, const std::string& directory,
+                                   const std::vector<std::pair<std::string, std::string>>& path_map);
+
+// ---------------------------------------------------------------------------
+// Operator state streams (src/state/state_reader.cc).
+
+// Every offset of every state of the handle, sorted, without repeats.
+std::vector<int64_t> operator_state_offsets(const OperatorHandle& h);
+// Where the operator proxy must end: the first offset when it lies inside
+// the stream, else `stream_size`.
+size_t operator_proxy_bound(size_t stream_size, const std::vector<int64_t>& sorted_offsets);
+// The end of the state data at offset o: the next larger offset of any state,
+// or `stream_size`.
+int64_t operator_state_end(const std::vector<int64_t>& sorted_offsets, int64_t o, size_t stream_size);
+// With compression, every state's offset starts a chunk of the one Snappy
+// framed stream: decodes the chunks from there (no stream identifier).
+Result<FramedStream> decode_snappy_chunks(std::string_view chunks, size_t max_output, uint64_t base_offset);
 
 }  // namespace fsp::state

@@ -247,12 +247,7 @@ class Dumper {
     auto rs = resolve(h.delegate, where);
     if (!rs) return;
     std::string_view bytes = rs->bytes;
-    size_t bound = bytes.size();
-    for (size_t i = 0; i < h.offsets.size(); ++i) {
-      int64_t o = h.offsets[i];
-      if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
-    }
-    auto proxy = state::decode_keyed_proxy(bytes, bound, 0);
+    auto proxy = state::decode_keyed_proxy(bytes, state::keyed_proxy_bound(bytes.size(), h.offsets), 0);
     if (!proxy_usable(proxy, where)) return;
     const KeyedProxy& p = *proxy;
     std::vector<StateLayout> states;
@@ -267,12 +262,7 @@ class Dumper {
       int32_t kg = h.range.start + static_cast<int32_t>(i);
       if (kg_filter && *kg_filter != kg) continue;
       int64_t o = h.offsets[i];
-      int64_t e = static_cast<int64_t>(bytes.size());
-      for (size_t j = i + 1; j < n; ++j)
-        if (h.offsets[j] > o) {
-          e = h.offsets[j];
-          break;
-        }
+      int64_t e = state::full_key_group_end(h.offsets, i, bytes.size());
       if (o <= 0 || o > e || e > static_cast<int64_t>(bytes.size())) continue;
       std::string kw = where + ", key group " + std::to_string(kg);
       if (full) full_group(bytes.substr(o, e - o), p, states, kg, kw);
@@ -280,66 +270,21 @@ class Dumper {
     }
   }
 
-  static Result<std::string> decompress(std::string_view region, bool compressed) {
-    if (!compressed) return std::string();
-    auto d = state::decode_snappy_framed(region, true);
-    if (!d) return d.take_error();
-    return std::move(d->data);
-  }
-
-  // Walks the records of one full-format key group; visit(kv, key, value).
-  template <typename Visit>
-  static bool walk_full_group(std::string_view data, size_t n_states, Visit visit, std::string* err) {
-    ByteReader r(data);
-    int32_t kv = r.i16();
-    while (r.ok()) {
-      if (kv < 0 || static_cast<size_t>(kv) >= n_states) {
-        *err = "kvStateId " + std::to_string(kv) + " out of range";
-        return false;
-      }
-      int32_t klen = r.i32();
-      if (!r.check_count(klen, 1, "key bytes") || klen == 0) break;
-      std::string_view key = r.bytes(static_cast<size_t>(klen));
-      int32_t vlen = r.i32();
-      if (!r.check_count(vlen, 1, "value bytes")) break;
-      std::string_view value = r.bytes(static_cast<size_t>(vlen));
-      if (!r.ok()) break;
-      if (!visit(kv, key, value)) return true;
-      if (static_cast<uint8_t>(key[0]) & 0x80) {
-        int16_t next = r.i16();
-        if (!r.ok()) break;
-        if (next == -1) {
-          if (!r.at_end()) {
-            *err = "bytes after the end-of-key-group mark";
-            return false;
-          }
-          return true;
-        }
-        kv = next;
-      }
-    }
-    *err = r.ok() ? "key group does not end with the end-of-key-group mark" : r.error().to_string();
-    return false;
-  }
-
-  bool full_format_validates(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p) {
-    size_t n = h.offsets.size();
-    for (size_t i = 0; i < n; ++i) {
+  // The strict full-format walk over every key group (state_internal.h):
+  // whether the stream is in the full format rather than the heap one.
+  static bool full_format_validates(std::string_view bytes, const KeyedHandle& h, const KeyedProxy& p) {
+    std::string scratch;
+    for (size_t i = 0; i < h.offsets.size(); ++i) {
       int64_t o = h.offsets[i];
       if (o <= 0) continue;
-      int64_t e = static_cast<int64_t>(bytes.size());
-      for (size_t j = i + 1; j < n; ++j)
-        if (h.offsets[j] > o) {
-          e = h.offsets[j];
-          break;
-        }
+      int64_t e = state::full_key_group_end(h.offsets, i, bytes.size());
       if (o > e || e > static_cast<int64_t>(bytes.size())) return false;
-      std::string_view region = bytes.substr(o, e - o);
-      auto d = decompress(region, p.compression);
+      auto d = state::key_group_data(bytes.substr(o, e - o), p.compression, 0, scratch);
       if (!d) return false;
-      std::string err;
-      if (!walk_full_group(p.compression ? std::string_view(*d) : region, p.states.size(),
-                           [](int32_t, std::string_view, std::string_view) { return true; }, &err))
+      ByteReader r(*d);
+      int32_t bad = 0;
+      if (state::walk_full_key_group(r, p.states.size(), [](int32_t, std::string_view, std::string_view) { return true; },
+                                     &bad) != state::FullGroupEnd::kEndMark)
         return false;
     }
     return true;
@@ -347,29 +292,46 @@ class Dumper {
 
   void full_group(std::string_view region, const KeyedProxy& p, const std::vector<StateLayout>& states, int32_t kg,
                   const std::string& where) {
-    auto d = decompress(region, p.compression);
+    auto d = state::key_group_data(region, p.compression, 0, scratch_);
     if (!d) {
       report("error: " + d.error().to_string() + " (" + where + ")");
       return;
     }
-    std::string err;
-    bool ok = walk_full_group(p.compression ? std::string_view(*d) : region, p.states.size(),
-                              [&](int32_t kv, std::string_view key, std::string_view value) {
-                                if (!states[kv].selected) return true;
-                                std::string k(key);
-                                k[0] = static_cast<char>(static_cast<uint8_t>(k[0]) & 0x7F);
-                                return composite_entry(states[kv], p.key_serializer, k, value, kg, where);
-                              },
-                              &err);
-    if (!ok) report("error: " + err + " (" + where + ")");
+    ByteReader r(*d);
+    int32_t bad = 0;
+    state::FullGroupEnd end = state::walk_full_key_group(
+        r, p.states.size(),
+        [&](int32_t kv, std::string_view key, std::string_view value) {
+          if (!states[kv].selected) return true;
+          return composite_entry(states[kv], p.key_serializer, key, value, kg, where, /*flagged=*/true);
+        },
+        &bad);
+    switch (end) {
+      case state::FullGroupEnd::kEndMark:
+      case state::FullGroupEnd::kStopped:
+        return;
+      case state::FullGroupEnd::kBadStateId:
+        report("error: kvStateId " + std::to_string(bad) + " out of range (" + where + ")");
+        return;
+      case state::FullGroupEnd::kTrailing:
+        report("error: bytes after the end-of-key-group mark (" + where + ")");
+        return;
+      case state::FullGroupEnd::kShortKey:
+        report("error: key group does not end with the end-of-key-group mark (" + where + ")");
+        return;
+      case state::FullGroupEnd::kTruncated:
+        report("error: " + r.error().to_string() + " (" + where + ")");
+        return;
+    }
   }
 
-  // One record whose key is a CompositeKey (full format, RocksDB).
+  // One record whose key is a CompositeKey (full format, RocksDB). `flagged`:
+  // the key's first byte carries the full format's last-entry bit (0x80).
   bool composite_entry(const StateLayout& s, const SerializerNode& key_ser, std::string_view key,
-                       std::string_view value, int32_t expect_kg, const std::string& where) {
+                       std::string_view value, int32_t expect_kg, const std::string& where, bool flagged) {
     ByteReader kr(key);
     int32_t kg = 0;
-    for (int i = 0; i < prefix_bytes(); ++i) kg = (kg << 8) | kr.u8();
+    for (int i = 0; i < prefix_bytes(); ++i) kg = (kg << 8) | (kr.u8() & (i == 0 && flagged ? 0x7F : 0xFF));
     if (!kr.ok()) {
       report("error: key shorter than its key-group prefix (" + where + ")");
       return true;
@@ -519,13 +481,12 @@ class Dumper {
       report("error: heap key group does not start with its index " + std::to_string(kg) + " (" + where + ")");
       return;
     }
-    std::string_view body = region.substr(4);
-    auto d = decompress(body, p.compression);
+    auto d = state::key_group_data(region.substr(4), p.compression, 0, scratch_);
     if (!d) {
       report("error: " + d.error().to_string() + " (" + where + ")");
       return;
     }
-    if (p.compression) body = *d;
+    std::string_view body = *d;
     ByteReader r(body);
     while (r.ok() && !r.at_end() && !stop_) {
       int16_t kv = r.i16();
@@ -653,19 +614,13 @@ class Dumper {
         std::string sw = where0 + ", SST " + local;
         std::string path;
         std::optional<ResolvedStream> bytes;
-        std::string raw_path = modified_utf8_to_utf8(nh.handle.path);
-        if (nh.handle.code == code::kRelative) {
-          if (f_.directory.empty()) {
-            report("missing: relative handle " + raw_path + " without a snapshot directory (" + sw + ")");
+        if (nh.handle.code == code::kRelative || nh.handle.code == code::kFile) {
+          auto local_path = state::sst_local_path(nh.handle, f_.directory, o_.path_map);
+          if (!local_path) {
+            report("missing: " + local_path.error().message + " (" + sw + ")");
             continue;
           }
-          path = f_.directory + "/" + raw_path;
-        } else if (nh.handle.code == code::kFile) {
-          path = map_path(raw_path, o_.path_map);
-          if (path.empty()) {
-            report("missing: remote path " + raw_path + " (give a path map PREFIX=LOCAL_DIR) (" + sw + ")");
-            continue;
-          }
+          path = std::move(*local_path);
         } else {
           bytes = resolve(nh.handle, sw);
           if (!bytes) continue;
@@ -691,7 +646,7 @@ class Dumper {
                                                [](void* ctx, std::string_view k, std::string_view val) {
                                                  auto* sv = static_cast<SstVisit*>(ctx);
                                                  return sv->self->composite_entry(*sv->s, *sv->key_ser, k, val, -1,
-                                                                                  sv->where);
+                                                                                  sv->where, false);
                                                });
         if (!res) report("error: " + res.error().message + " (" + sw + ")");
       }
@@ -782,14 +737,8 @@ class Dumper {
     auto rs = resolve(h.delegate, where);
     if (!rs) return;
     std::string_view bytes = rs->bytes;
-    std::vector<int64_t> all;
-    for (auto& e : h.states)
-      for (size_t i = 0; i < e.offsets.size(); ++i) all.push_back(e.offsets[i]);
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    size_t bound = bytes.size();
-    if (!all.empty() && all.front() >= 0 && static_cast<uint64_t>(all.front()) < bound) bound = all.front();
-    auto proxy = state::decode_operator_proxy(bytes, bound, 0);
+    std::vector<int64_t> all = state::operator_state_offsets(h);
+    auto proxy = state::decode_operator_proxy(bytes, state::operator_proxy_bound(bytes.size(), all), 0);
     if (!proxy) {
       std::string m = proxy.error().to_string();
       report((m.rfind("unsupported:", 0) == 0 ? "" : "error: ") + m + " (" + where + ")");
@@ -817,23 +766,17 @@ class Dumper {
       r.state = name;
       r.subtask = subtask_;
       r.kind = e.mode == 1 ? "operator_union" : e.mode == 2 ? "broadcast" : "operator_list";
-      auto end_of = [&](int64_t o) {
-        auto it = std::upper_bound(all.begin(), all.end(), o);
-        return it == all.end() ? static_cast<int64_t>(bytes.size()) : *it;
-      };
       // The bytes from offset o to the next offset: with compression every
       // offset starts a chunk of the one Snappy-framed stream.
       std::string scratch;
       auto region = [&](int64_t o, std::string_view* out) -> bool {
-        int64_t end = end_of(o);
+        int64_t end = state::operator_state_end(all, o, bytes.size());
         if (o < 0 || end > static_cast<int64_t>(bytes.size()) || o > end) return false;
         if (!proxy->compression) {
           *out = bytes.substr(o, end - o);
           return true;
         }
-        std::string framed("\xFF\x06\x00\x00sNaPpY", 10);
-        framed.append(bytes.substr(o, end - o));
-        auto d = state::decode_snappy_framed(framed, true, SIZE_MAX, o);
+        auto d = state::decode_snappy_chunks(bytes.substr(o, end - o), SIZE_MAX, o);
         if (!d) {
           report("error: operator state '" + name + "' at offset " + std::to_string(o) + ": " + d.error().to_string() +
                  " (" + where + ")");
@@ -904,6 +847,7 @@ class Dumper {
   std::optional<int32_t> filter_kg_;
   std::optional<Error> key_error_;
   std::string heap_why_;
+  std::string scratch_;  // the decompressed key group being read
   std::set<std::string> seen_sst_;
 };
 

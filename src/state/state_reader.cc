@@ -349,11 +349,7 @@ class Reader {
     auto rs = resolve(out, h.delegate, where);
     if (!rs) return;
     std::string_view bytes = rs->bytes;
-    size_t bound = bytes.size();
-    for (size_t i = 0; i < h.offsets.size(); ++i) {
-      int64_t o = h.offsets[i];
-      if (o > 0 && static_cast<uint64_t>(o) < bound) bound = static_cast<size_t>(o);
-    }
+    size_t bound = state::keyed_proxy_bound(bytes.size(), h.offsets);
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
     const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, bound, out, where, [&] {
       return state::decode_keyed_proxy(bytes, bound, 0, nullptr, &resync_);
@@ -452,23 +448,15 @@ class Reader {
         Result<rocksdb_sst::SstProperties> props = Error::usage("SST " + local + " handle code " +
                                                                 std::to_string(nh.handle.code) + " is not a stream");
         if (nh.handle.code == code::kRelative || nh.handle.code == code::kFile) {
-          std::string path;
-          if (nh.handle.code == code::kRelative)
-            path = file_.directory.empty() ? std::string() : file_.directory + "/" + raw;
-          else
-            path = map_path(raw, opt_.path_map);
-          id = "file:" + path;
+          auto path = state::sst_local_path(nh.handle, file_.directory, opt_.path_map);
+          id = "file:" + (path ? *path : std::string());
           auto seen = seen_sst_.find(id);
           if (seen != seen_sst_.end()) {  // counted once per snapshot
             ok = ok && seen->second;
             continue;
           }
-          if (path.empty())
-            props = Error::no_input(nh.handle.code == code::kRelative
-                                        ? "relative handle " + raw + " without a snapshot directory"
-                                        : "remote path " + raw + " (give a path map PREFIX=LOCAL_DIR)");
-          else
-            props = rocksdb_sst::read_file(path);
+          if (!path) props = path.error();
+          else props = rocksdb_sst::read_file(*path);
         } else {
           id = "handle:" + std::to_string(nh.handle.code) + ":" + raw + "@" + std::to_string(nh.handle.start_pos) +
                "+" + std::to_string(nh.handle.state_size) + ":" +
@@ -540,13 +528,8 @@ class Reader {
     auto rs = resolve(out, h.delegate, where);
     if (!rs) return;
     std::string_view bytes = rs->bytes;
-    std::vector<int64_t> all;
-    for (auto& e : h.states)
-      for (size_t i = 0; i < e.offsets.size(); ++i) all.push_back(e.offsets[i]);
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    size_t bound = bytes.size();
-    if (!all.empty() && all.front() >= 0 && static_cast<uint64_t>(all.front()) < bound) bound = all.front();
+    std::vector<int64_t> all = state::operator_state_offsets(h);
+    size_t bound = state::operator_proxy_bound(bytes.size(), all);
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
     const OperatorProxy* proxy = cached_proxy(operator_proxies_, key, bound, out, where, [&] {
       return state::decode_operator_proxy(bytes, bound, 0, nullptr, &resync_);
@@ -579,10 +562,7 @@ class Reader {
         if (!p.compression) {
           if (o >= 0 && static_cast<uint64_t>(o) + 4 <= bytes.size()) size = ByteReader(bytes.substr(o, 4)).i32();
         } else if (opt_.statistics && o >= 0 && static_cast<uint64_t>(o) < bytes.size()) {
-          // Every broadcast state starts at a chunk boundary of the framed stream.
-          std::string framed("\xFF\x06\x00\x00sNaPpY", 10);
-          framed.append(bytes.substr(o));
-          auto d = state::decode_snappy_framed(framed, true, 4, o);
+          auto d = state::decode_snappy_chunks(bytes.substr(o), 4, o);
           if (d && d->data.size() >= 4) size = ByteReader(std::string_view(d->data).substr(0, 4)).i32();
         }
         if (size < 0) {
@@ -604,8 +584,7 @@ class Reader {
       }
       for (size_t i = 0; i < e.offsets.size(); ++i) {
         int64_t o = e.offsets[i];
-        auto it = std::upper_bound(all.begin(), all.end(), o);
-        int64_t end = it == all.end() ? static_cast<int64_t>(bytes.size()) : *it;
+        int64_t end = state::operator_state_end(all, o, bytes.size());
         if (o < 0 || end < o) {
           a.bytes_known = false;
           continue;
@@ -716,6 +695,48 @@ class Reader {
 };
 
 }  // namespace
+
+namespace state {
+
+Result<std::string> sst_local_path(const StreamHandle& h, const std::string& directory,
+                                   const std::vector<std::pair<std::string, std::string>>& path_map) {
+  std::string raw = modified_utf8_to_utf8(h.path);
+  if (h.code == code::kRelative) {
+    if (directory.empty()) return Error::no_input("relative handle " + raw + " without a snapshot directory");
+    return directory + "/" + raw;
+  }
+  std::string path = map_path(raw, path_map);
+  if (path.empty()) return Error::no_input("remote path " + raw + " (give a path map PREFIX=LOCAL_DIR)");
+  return path;
+}
+
+std::vector<int64_t> operator_state_offsets(const OperatorHandle& h) {
+  std::vector<int64_t> all;
+  for (auto& e : h.states)
+    for (size_t i = 0; i < e.offsets.size(); ++i) all.push_back(e.offsets[i]);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+size_t operator_proxy_bound(size_t stream_size, const std::vector<int64_t>& sorted_offsets) {
+  if (!sorted_offsets.empty() && sorted_offsets.front() >= 0 && static_cast<uint64_t>(sorted_offsets.front()) < stream_size)
+    return static_cast<size_t>(sorted_offsets.front());
+  return stream_size;
+}
+
+int64_t operator_state_end(const std::vector<int64_t>& sorted_offsets, int64_t o, size_t stream_size) {
+  auto it = std::upper_bound(sorted_offsets.begin(), sorted_offsets.end(), o);
+  return it == sorted_offsets.end() ? static_cast<int64_t>(stream_size) : *it;
+}
+
+Result<FramedStream> decode_snappy_chunks(std::string_view chunks, size_t max_output, uint64_t base_offset) {
+  std::string framed("\xFF\x06\x00\x00sNaPpY", 10);
+  framed.append(chunks);
+  return decode_snappy_framed(framed, true, max_output, base_offset);
+}
+
+}  // namespace state
 
 std::string map_path(std::string_view path, const std::vector<std::pair<std::string, std::string>>& path_map) {
   return local_path_for(path, path_map).value_or(std::string());
