@@ -1,6 +1,8 @@
 // dump records as JSON Lines (dump_json.h).
 #include "flink_savepoint/dump_json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -106,19 +108,23 @@ void append_value_json(const Value& v, std::string& out) {
         append_string(std::isnan(v.d) ? "NaN" : v.d > 0 ? "Infinity" : "-Infinity", out);
         return;
       }
+      // The shortest "%.*g" text (precision 1 to 17) that reads back the
+      // same. No precision below the digits of the shortest round-trip
+      // form (to_chars) can, so the search starts there.
       char b[32];
-      std::snprintf(b, sizeof b, "%.17g", v.d);
-      // Shortest text that reads back the same.
-      for (int p = 1; p <= 17; ++p) {
-        char c[32];
-        std::snprintf(c, sizeof c, "%.*g", p, v.d);
-        if (std::strtod(c, nullptr) == v.d) {
-          std::snprintf(b, sizeof b, "%s", c);
-          break;
-        }
+      auto sci = std::to_chars(b, b + sizeof b, v.d, std::chars_format::scientific);
+      int digits = 0;
+      for (const char* q = b; q < sci.ptr && *q != 'e'; ++q) digits += *q >= '0' && *q <= '9';
+      std::string_view text;
+      for (int p = std::max(digits, 1);; ++p) {
+        auto g = std::to_chars(b, b + sizeof b, v.d, std::chars_format::general, p);  // as printf "%.*g"
+        text = std::string_view(b, static_cast<size_t>(g.ptr - b));
+        double back = 0;
+        std::from_chars(b, g.ptr, back);
+        if (back == v.d || p >= 17) break;
       }
-      out += b;
-      if (std::string_view(b).find_first_of(".eE") == std::string_view::npos) out += ".0";
+      out += text;
+      if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
       return;
     }
     case Value::Type::kNumber: out += v.s; return;
