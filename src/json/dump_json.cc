@@ -90,8 +90,9 @@ void append_base64(std::string_view b, std::string& out) {
   out.push_back('"');
 }
 
+// ,"k": (every member but the first)
 void key(const char* k, std::string& out) {
-  out.push_back('"');
+  out += ",\"";
   out += k;
   out += "\":";
 }
@@ -152,50 +153,38 @@ void append_value_json(const Value& v, std::string& out) {
 }
 
 void append_dump_record_json(const DumpRecord& r, std::string& out) {
-  out += "{";
-  key("operator_id", out);
+  out += "{\"operator_id\":";
   append_string(r.operator_id, out);
-  out += ",";
   key("uid", out);
   if (r.uid.empty()) out += "null";
   else append_string(r.uid, out);
-  out += ",";
   key("state", out);
   append_string(r.state, out);
-  out += ",";
   key("kind", out);
   append_string(r.kind, out);
   if (r.keyed) {
-    out += ",";
     key("key_group", out);
     out += std::to_string(r.key_group);
-    out += ",";
     key("key", out);
     append_value_json(r.key, out);
-    out += ",";
     key("namespace", out);
     append_value_json(r.ns, out);
   } else if (r.subtask >= 0) {
-    out += ",";
     key("subtask", out);
     out += std::to_string(r.subtask);
   }
   if (r.has_timestamp) {
-    out += ",";
     key("timestamp", out);
     out += std::to_string(r.timestamp);
   } else {
     if (r.has_user_key) {
-      out += ",";
       key(r.keyed ? "user_key" : "key", out);
       append_value_json(r.user_key, out);
     }
-    out += ",";
     key("value", out);
     append_value_json(r.value, out);
   }
   if (r.has_ttl) {
-    out += ",";
     key("ttl_timestamp", out);
     out += std::to_string(r.ttl_timestamp);
   }
