@@ -356,19 +356,18 @@ class Planner {
     const bool all_inline = std::all_of(sources.begin(), sources.end(),
                                         [](const Source& s) { return s.delegate_code == code::kByteStream; });
     const uint8_t handle_code = base->code;
-    std::map<int32_t, SubtaskState*> by_index;
-    for (auto& st : op.subtasks) by_index[st.index] = &st;
+    // Every subtask gets a handle: add the ones the snapshot lists no state for.
+    std::set<int32_t> present;
+    for (auto& st : op.subtasks) present.insert(st.index);
     for (int32_t i = 0; i < op.parallelism; ++i)
-      if (!by_index.count(i)) {
+      if (!present.count(i)) {
         SubtaskState st;
         st.index = i;
         op.subtasks.push_back(std::move(st));
-        by_index.clear();
-        for (auto& x : op.subtasks) by_index[x.index] = &x;
       }
     std::sort(op.subtasks.begin(), op.subtasks.end(),
               [](const SubtaskState& a, const SubtaskState& b) { return a.index < b.index; });
-    by_index.clear();
+    std::map<int32_t, SubtaskState*> by_index;
     for (auto& st : op.subtasks) by_index[st.index] = &st;
     size_t at = 0;
     std::set<int32_t> groups_with_data;
