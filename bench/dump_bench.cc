@@ -23,6 +23,7 @@
 #include "flink_savepoint/dump.h"
 #include "flink_savepoint/dump_json.h"
 #include "flink_savepoint/java_serialization.h"
+#include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/snapshot_file.h"
@@ -82,20 +83,13 @@ int32_t kg_of(int64_t k) {
   return fsp::state::key_group_for_hash(h, kMaxP);
 }
 
-fsp::KeyGroupRange range_for(int32_t i) {
-  int32_t start = (i * kMaxP + kP - 1) / kP;
-  int32_t end = ((i + 1) * kMaxP - 1) / kP;
-  return {start, end - start + 1};
-}
-
-int64_t write_metadata(const fs::path& dir, fsp::Snapshot& s) {
+void write_metadata(const fs::path& dir, fsp::Snapshot& s) {
   auto enc = fsp::encode_metadata(s);
   if (!enc) {
     std::cerr << "encode: " << enc.error().to_string() << "\n";
     std::exit(70);
   }
   std::ofstream(dir / "_metadata", std::ios::binary) << *enc;
-  return static_cast<int64_t>(enc->size());
 }
 
 fsp::OperatorState& add_op(fsp::Snapshot& s, const char* uid) {
@@ -123,7 +117,7 @@ int64_t generate_canonical(const fs::path& dir, int64_t entries) {
   for (int64_t k = 0; k < entries; ++k) by_group[kg_of(k)].push_back(k);
   int64_t state_bytes = 0;
   for (int i = 0; i < kP; ++i) {
-    auto range = range_for(i);
+    auto range = fsp::key_group_range_for_subtask(kMaxP, kP, i);
     std::string out, offsets;
     ByteWriter w(out), ow(offsets);
     keyed_proxy(w);
@@ -175,7 +169,7 @@ int64_t generate_rocksdb(const fs::path& dir, int64_t entries) {
   auto& op = add_op(s, "profiles-rocksdb");
   int64_t state_bytes = 0;
   for (int i = 0; i < kP; ++i) {
-    auto range = range_for(i);
+    auto range = fsp::key_group_range_for_subtask(kMaxP, kP, i);
     fs::path db_dir = dir / ("db-" + std::to_string(i));
     rocksdb::Options o;
     o.create_if_missing = true;
@@ -267,13 +261,11 @@ void run(const char* label, const fs::path& dir, int64_t state_bytes, int reps) 
 int main(int argc, char** argv) {
   fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / ("fsp-dump-bench-" + std::to_string(getpid()));
   int64_t entries = argc > 2 ? std::stoll(argv[2]) : 4000000;
-  long rss0 = fsp::bench::proc_status_kb("VmHWM");
   int64_t heap_bytes = generate_canonical(dir / "canonical", entries);
 #if FSP_HAVE_ROCKSDB
   int64_t rocks_bytes = generate_rocksdb(dir / "rocksdb", entries / 4);
 #endif
   std::printf("generated in %s (peak RSS while generating %ld MB)\n", dir.c_str(), fsp::bench::proc_status_kb("VmHWM") / 1024);
-  (void)rss0;
   run("canonical (full)", dir / "canonical", heap_bytes, 3);
 #if FSP_HAVE_ROCKSDB
   run("rocksdb (SSTs)", dir / "rocksdb", rocks_bytes, 3);
