@@ -80,19 +80,27 @@ struct StateLayout {
   bool ttl = false;                          // `value` is TTL-wrapped
   bool timers = false;                       // priority queue (timers)
   bool selected = true;
+  // Per entry work done once per state: the key serializer and namespace
+  // are both variable-sized (length suffixes in composite keys); the
+  // namespace (of a timer: its second field) is VoidNamespace.
+  bool ambiguous = false, void_ns = false, timer_void_ns = false;
+  mutable int64_t* entries = nullptr;        // its DumpCounts::entries_by_state slot, once it has one
 };
 
-StateLayout layout_of(const StateMetaInfo& m, const std::string& filter) {
+StateLayout layout_of(const StateMetaInfo& m, const SerializerNode& key_ser, const std::string& filter) {
   StateLayout s;
   s.meta = &m;
   s.name = modified_utf8_to_utf8(m.name);
   s.selected = filter.empty() || filter == s.name;
   s.ns = m.serializer("NAMESPACE_SERIALIZER");
+  s.ambiguous = state::fixed_length(key_ser) < 0 && s.ns && state::fixed_length(*s.ns) < 0;
+  s.void_ns = s.ns && state::is_void_namespace(*s.ns);
   const SerializerNode* v = m.serializer("VALUE_SERIALIZER");
   if (m.backend_type == 3) {
     s.kind = "timer";
     s.timers = true;
     s.value = v;
+    s.timer_void_ns = v && v->children.size() == 2 && state::is_void_namespace(v->children[1]);
     return s;
   }
   s.kind = lower(m.option("KEYED_STATE_TYPE"));
@@ -159,6 +167,12 @@ class Dumper {
     ++counts_.records;
     if (!emit_(r)) stop_ = true;
     return !stop_;
+  }
+
+  // The entries_by_state counter of a state of the current operator.
+  int64_t& entry_count(const StateLayout& s) {
+    if (!s.entries) s.entries = &counts_.entries_by_state[rec_.operator_id + "/" + s.name];
+    return *s.entries;
   }
 
   std::optional<ResolvedStream> resolve(const StreamHandle& h, const std::string& where) {
@@ -251,7 +265,7 @@ class Dumper {
     if (!proxy_usable(proxy, where)) return;
     const KeyedProxy& p = *proxy;
     std::vector<StateLayout> states;
-    for (auto& m : p.states) states.push_back(layout_of(m, o_.state_filter));
+    for (auto& m : p.states) states.push_back(layout_of(m, p.key_serializer, o_.state_filter));
     auto kg_filter = key_filter(p.key_serializer);
     if (kg_filter && *kg_filter == -2) return;
     // Full format for canonical savepoints; heap or full (RocksDB full
@@ -349,15 +363,14 @@ class Dumper {
     if (s.timers) {
       ++counts_.keyed_entries;
       ++counts_.timers;
-      ++counts_.entries_by_state[rec_.operator_id + "/" + s.name];
+      ++entry_count(s);
       return timer_record(r, s, rest);
     }
     ++counts_.keyed_entries;
-    ++counts_.entries_by_state[rec_.operator_id + "/" + s.name];
-    bool ambiguous = state::fixed_length(key_ser) < 0 && s.ns && state::fixed_length(*s.ns) < 0;
+    ++entry_count(s);
     std::string why;
-    bool key_ok = decode_part(key_ser, kr, r.key, ambiguous, &why);
-    bool ns_ok = key_ok && s.ns && decode_part(*s.ns, kr, r.ns, ambiguous, &why);
+    bool key_ok = decode_part(key_ser, kr, r.key, s.ambiguous, &why);
+    bool ns_ok = key_ok && s.ns && decode_part(*s.ns, kr, r.ns, s.ambiguous, &why);
     if (!key_ok || !ns_ok) {
       ++counts_.undecoded;
       r.key = undecoded(&key_ser, rest, why);
@@ -365,7 +378,7 @@ class Dumper {
       r.value = undecoded(s.value, value, "");
       return key_matches(r) ? out(r) : true;
     }
-    if (s.ns && state::is_void_namespace(*s.ns)) r.ns = Value::null();
+    if (s.void_ns) r.ns = Value::null();
     if (!key_matches(r)) return true;
     if (s.kind == "map") {
       r.has_user_key = true;
@@ -465,7 +478,7 @@ class Dumper {
       r.timestamp = t.items[0].i;
       r.key = std::move(t.items[1]);
       r.ns = std::move(t.items[2]);
-      if (s.value->children.size() == 2 && state::is_void_namespace(s.value->children[1])) r.ns = Value::null();
+      if (s.timer_void_ns) r.ns = Value::null();
     } else {
       ++counts_.undecoded;
       r.value = undecoded(s.value, bytes, why);
@@ -513,7 +526,7 @@ class Dumper {
                               heap_why_);
           ++counts_.undecoded;
           counts_.keyed_entries += count - k;
-          counts_.entries_by_state[rec_.operator_id + "/" + s.name] += count - k;
+          entry_count(s) += count - k;
           if (s.selected) out(u);
           report("error: " + std::to_string(count - k) + " entries of state '" + s.name + "' and the rest of key group " +
                  std::to_string(kg) + " printed undecoded: " + heap_why_ + " (" + where + ")");
@@ -532,7 +545,7 @@ class Dumper {
     rec.kind = s.kind;
     rec.keyed = true;
     rec.key_group = kg;
-    auto& count = counts_.entries_by_state[rec_.operator_id + "/" + s.name];
+    auto& count = entry_count(s);
     if (s.timers) {
       Value t;
       if (!s.value || !state::decode_value(*s.value, r, t, &heap_why_) || t.items.size() != 3) return false;
@@ -543,14 +556,14 @@ class Dumper {
       rec.timestamp = t.items[0].i;
       rec.key = std::move(t.items[1]);
       rec.ns = std::move(t.items[2]);
-      if (s.value->children.size() == 2 && state::is_void_namespace(s.value->children[1])) rec.ns = Value::null();
+      if (s.timer_void_ns) rec.ns = Value::null();
       if (s.selected && key_matches(rec)) out(rec);
       return true;
     }
     const SerializerNode* whole = s.meta->serializer("VALUE_SERIALIZER");
     if (!s.ns || !whole) return false;
     if (!state::decode_value(*s.ns, r, rec.ns, &heap_why_)) return false;
-    if (state::is_void_namespace(*s.ns)) rec.ns = Value::null();
+    if (s.void_ns) rec.ns = Value::null();
     if (!state::decode_value(key_ser, r, rec.key, &heap_why_)) return false;
     Value v;
     if (!state::decode_value(*whole, r, v, &heap_why_)) return false;
@@ -600,7 +613,7 @@ class Dumper {
     }
     std::map<std::string, StateLayout> by_name;
     for (auto& m : p.states) {
-      StateLayout s = layout_of(m, o_.state_filter);
+      StateLayout s = layout_of(m, p.key_serializer, o_.state_filter);
       by_name[s.name] = s;
     }
     auto kg_filter = key_filter(p.key_serializer);
