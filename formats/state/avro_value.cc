@@ -50,17 +50,19 @@ void register_names(const json& s, const std::string& ns, Schema& out, int depth
   if (s.contains("type") && !s["type"].is_string()) register_names(s["type"], cur, out, depth + 1);
 }
 
-std::shared_ptr<const Schema> parse_schema(const std::string& text) {
+// Parsed once per schema: keyed by the snapshot's modified UTF-8 text, which
+// is converted only when it is parsed.
+std::shared_ptr<const Schema> parse_schema(const std::string& modified_utf8) {
   static std::mutex mu;
   static std::unordered_map<std::string, std::shared_ptr<const Schema>> cache;
   std::lock_guard<std::mutex> lock(mu);
-  if (auto it = cache.find(text); it != cache.end()) return it->second;
+  if (auto it = cache.find(modified_utf8); it != cache.end()) return it->second;
   auto s = std::make_shared<Schema>();
-  s->root = json::parse(text, nullptr, false);
+  s->root = json::parse(modified_utf8_to_utf8(modified_utf8), nullptr, false);
   if (s->root.is_discarded()) return nullptr;
   register_names(s->root, "", *s, 0);
   if (cache.size() > 256) cache.clear();
-  cache[text] = s;
+  cache[modified_utf8] = s;
   return s;
 }
 
@@ -90,7 +92,7 @@ class AvroReader {
 
   bool read(const json& t, Value& out, int depth) {
     if (depth > kMaxValueDepth) return fail("schema nested too deep");
-    if (t.is_string()) return primitive(t.get<std::string>(), out, depth);
+    if (t.is_string()) return primitive(t.get_ref<const std::string&>(), out, depth);
     if (t.is_array()) {  // union
       int64_t idx = r_.i32();
       if (!r_.ok()) return false;
@@ -100,7 +102,7 @@ class AvroReader {
     if (!t.is_object() || !t.contains("type")) return fail("bad schema node");
     const json& ty = t["type"];
     if (!ty.is_string()) return read(ty, out, depth + 1);
-    std::string type = ty.get<std::string>();
+    const std::string& type = ty.get_ref<const std::string&>();
     if (type == "record" || type == "error") {
       Value o = Value::object();
       if (!t.contains("fields") || !t["fields"].is_array()) return fail("record without fields");
@@ -143,10 +145,10 @@ class AvroReader {
           if (map) {
             Value k;
             if (!primitive("string", k, depth)) return false;
-            key = k.s;
+            key = std::move(k.s);
           }
           if (!read(*elem, v, depth + 1)) return false;
-          if (map) a.add(key, std::move(v));
+          if (map) a.add(std::move(key), std::move(v));
           else a.add(std::move(v));
           if (a.items.size() > r_.size()) return fail("more items than bytes");
         }
@@ -211,7 +213,7 @@ bool decode_avro_value(const SerializerNode& n, ByteReader& r, Value& out, std::
     if (why && why->empty()) *why = "Avro serializer snapshot without a writer schema";
     return false;
   }
-  auto schema = parse_schema(modified_utf8_to_utf8(n.schema));
+  auto schema = parse_schema(n.schema);
   if (!schema) {
     if (why && why->empty()) *why = "Avro writer schema is not JSON";
     return false;

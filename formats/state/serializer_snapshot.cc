@@ -487,12 +487,12 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
         unknown("unknown");
         break;
       }
-      node.schema = schema;
       std::string rec = avro_record_name(schema);
       if (type.empty() || ends_with(type, "GenericRecord"))
         node.detail = rec.empty() ? (type.empty() ? "GenericRecord" : type) : "GenericRecord " + rec;
       else
-        node.detail = type;
+        node.detail = std::move(type);
+      node.schema = std::move(schema);
       break;
     }
     case Layout::kEnum:
