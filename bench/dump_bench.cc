@@ -80,7 +80,7 @@ void string_value(ByteWriter& w, const std::string& s) {
 
 int32_t kg_of(int64_t k) {
   int32_t h = static_cast<int32_t>(static_cast<uint64_t>(k) ^ (static_cast<uint64_t>(k) >> 32));
-  return fsp::state::key_group_for_hash(h, kMaxP);
+  return fsp::key_group_for_hash(h, kMaxP);
 }
 
 void write_metadata(const fs::path& dir, fsp::Snapshot& s) {

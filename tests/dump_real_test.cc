@@ -17,6 +17,7 @@
 
 #include "flink_savepoint/dump.h"
 #include "flink_savepoint/dump_json.h"
+#include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/state_value.h"
 #include "test_support.h"
@@ -62,7 +63,7 @@ std::string json(const fsp::state::Value& v) {
 // Flink's key group of a Tuple1<Long>(k) key under max parallelism mp.
 int32_t tuple1_long_key_group(int64_t k, int32_t mp) {
   int32_t h = static_cast<int32_t>(static_cast<uint64_t>(k) ^ (static_cast<uint64_t>(k) >> 32));
-  return fsp::state::key_group_for_hash(h, mp);
+  return fsp::key_group_for_hash(h, mp);
 }
 
 std::vector<const DumpRecord*> select(const Dumped& d, const std::string& op, const std::string& state) {
@@ -200,7 +201,7 @@ TEST(DumpReal, TableStateValues) {
   for (auto& r : d.records) {
     ASSERT_EQ(r.operator_id, keyed);
     ASSERT_EQ(r.key.type, fsp::state::Value::Type::kInt) << r.state;
-    EXPECT_EQ(r.key_group, fsp::state::key_group_for_hash(
+    EXPECT_EQ(r.key_group, fsp::key_group_for_hash(
                                static_cast<int32_t>(static_cast<uint64_t>(r.key.i) ^ (static_cast<uint64_t>(r.key.i) >> 32)),
                                128));
     std::string v = json(r.value);

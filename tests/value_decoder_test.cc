@@ -7,6 +7,7 @@
 
 #include "flink_savepoint/byte_writer.h"
 #include "flink_savepoint/dump_json.h"
+#include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/state_value.h"
 
 namespace {
@@ -158,7 +159,7 @@ TEST(ValueDecoder, KeyGroupAssignmentAsFlink) {
   EXPECT_EQ(h, 1);  // (int)(v ^ v >>> 32)
   // The groups Flink's StatefulJob snapshots store keys 0..3 in (max parallelism 4).
   auto kg = [](int64_t k) {
-    return fsp::state::key_group_for_hash(static_cast<int32_t>(k ^ (static_cast<uint64_t>(k) >> 32)), 4);
+    return fsp::key_group_for_hash(static_cast<int32_t>(k ^ (static_cast<uint64_t>(k) >> 32)), 4);
   };
   EXPECT_EQ(kg(0), 2);
   EXPECT_EQ(kg(1), 2);

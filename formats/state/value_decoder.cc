@@ -2,7 +2,6 @@
 // (state_value.h). Each layout below is the one the named Flink serializer
 // writes (TypeSerializer.serialize); a serializer this file does not know is
 // never guessed at: decode_value() fails and the caller prints the bytes.
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -628,10 +627,6 @@ class Decoder {
   std::string* why_;
 };
 
-int64_t java_long_hash(int64_t v) { return static_cast<int32_t>(static_cast<uint64_t>(v) ^ (static_cast<uint64_t>(v) >> 32)); }
-
-uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-
 }  // namespace
 
 const Value* Value::get(std::string_view key) const {
@@ -741,78 +736,6 @@ std::string serializer_label(const SerializerNode& n) {
   if (!n.detail.empty() && (n.kind == "kryo" || n.kind == "avro" || n.kind == "pojo" || n.kind == "enum"))
     out += "<" + n.detail + ">";
   return out;
-}
-
-bool java_hash_code(const SerializerNode& n, const Value& v, int32_t* hash) {
-  std::string t = short_type_name(n.class_name);
-  if (v.is_null()) {
-    *hash = 0;
-    return true;
-  }
-  if (n.kind == "simple" && starts_with(n.class_name, "org.apache.flink.api.common.typeutils.base.")) {
-    if (t == "Long" && v.type == Value::Type::kInt) return *hash = static_cast<int32_t>(java_long_hash(v.i)), true;
-    if ((t == "Int" || t == "Short" || t == "Byte") && v.type == Value::Type::kInt)
-      return *hash = static_cast<int32_t>(v.i), true;
-    if (t == "Boolean" && v.type == Value::Type::kBool) return *hash = v.b ? 1231 : 1237, true;
-    if ((t == "String" || t == "Char") && v.type == Value::Type::kString) {
-      uint32_t h = 0;
-      for (char16_t c : utf8_to_utf16(v.s)) h = 31 * h + c;
-      *hash = static_cast<int32_t>(h);
-      return true;
-    }
-    if (t == "Double" && v.type == Value::Type::kDouble) {
-      double d = std::isnan(v.d) ? std::nan("") : v.d;
-      uint64_t b;
-      std::memcpy(&b, &d, 8);
-      if (std::isnan(v.d)) b = 0x7ff8000000000000ULL;
-      *hash = static_cast<int32_t>(b ^ (b >> 32));
-      return true;
-    }
-    if (t == "Float" && v.type == Value::Type::kDouble) {
-      float f = static_cast<float>(v.d);
-      uint32_t b;
-      std::memcpy(&b, &f, 4);
-      if (std::isnan(f)) b = 0x7fc00000u;
-      *hash = static_cast<int32_t>(b);
-      return true;
-    }
-    return false;
-  }
-  if (n.kind == "composite" && t == "Tuple" && v.type == Value::Type::kObject && v.items.size() == n.children.size()) {
-    uint32_t h = 0;
-    for (size_t i = 0; i < n.children.size(); ++i) {
-      int32_t f = 0;
-      if (!java_hash_code(n.children[i], v.items[i], &f)) return false;
-      h = i == 0 ? static_cast<uint32_t>(f) : 31 * h + static_cast<uint32_t>(f);
-    }
-    *hash = static_cast<int32_t>(h);
-    return true;
-  }
-  return false;
-}
-
-int32_t flink_murmur_hash(int32_t code) {
-  uint32_t h = static_cast<uint32_t>(code);
-  h *= 0xcc9e2d51u;
-  h = rotl(h, 15);
-  h *= 0x1b873593u;
-  h = rotl(h, 13);
-  h = h * 5 + 0xe6546b64u;
-  h ^= 4;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  int32_t s = static_cast<int32_t>(h);
-  if (s >= 0) return s;
-  if (s != INT32_MIN) return -s;
-  return 0;
-}
-
-int32_t key_group_for_hash(int32_t hash, int32_t max_parallelism) {
-  if (max_parallelism <= 0) return -1;
-  return flink_murmur_hash(hash) % max_parallelism;
 }
 
 }  // namespace fsp::state

@@ -18,6 +18,7 @@ namespace fsp {
 
 namespace state {
 struct SerializerNode;
+struct Value;
 }
 
 inline constexpr int32_t kUpperBoundMaxParallelism = 32768;  // 1 << 15
@@ -25,7 +26,7 @@ inline constexpr int32_t kUpperBoundMaxParallelism = 32768;  // 1 << 15
 // MathUtils.murmurHash(int): non-negative.
 int32_t flink_murmur_hash(int32_t code);
 
-// KeyGroupRangeAssignment.computeKeyGroupForKeyHash. max_parallelism > 0.
+// KeyGroupRangeAssignment.computeKeyGroupForKeyHash; -1 when max_parallelism <= 0.
 int32_t key_group_for_hash(int32_t key_hash, int32_t max_parallelism);
 
 // KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex (0 < parallelism <= max_parallelism).
@@ -50,6 +51,11 @@ class JavaKeyHasher {
   // Reads one key at r's position (advancing past it) and returns its hashCode;
   // nullopt (r failed) on malformed bytes.
   std::optional<int32_t> hash(ByteReader& r) const;
+
+  // The same hashCode() of a decoded key (state_value.h, e.g. dump's --key);
+  // nullopt when the value does not have the key type's shape, and for RowData
+  // keys (their hashCode is over the serialized row).
+  std::optional<int32_t> hash(const state::Value& key) const;
 
   // Readable description of the key type ("Tuple1<Long>").
   const std::string& type() const { return type_; }

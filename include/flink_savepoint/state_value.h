@@ -71,6 +71,30 @@ bool decode_avro_value(const SerializerNode& n, ByteReader& r, Value& out, std::
 // ambiguous-key length suffixes.
 int32_t fixed_length(const SerializerNode& n);
 
+// One varint of Flink's StringValue.writeString encoding (the length + 1, or
+// one UTF-16 char): 7-bit groups, least significant first. False when r failed.
+inline bool read_string_value_varint(ByteReader& r, uint32_t& out) {
+  uint32_t v = r.u8();
+  if (v >= 0x80) {
+    v &= 0x7F;
+    for (int shift = 7;; shift += 7) {
+      uint32_t c = r.u8();
+      if (!r.ok()) return false;
+      if (shift > 28) {
+        r.fail("StringValue varint too long");
+        return false;
+      }
+      if (c < 0x80) {
+        v |= c << shift;
+        break;
+      }
+      v |= (c & 0x7F) << shift;
+    }
+  }
+  out = v;
+  return r.ok();
+}
+
 // Flink's StringValue.writeString encoding, decoded to UTF-8 with surrogate
 // pairs joined (a lone surrogate is kept as its 3-byte form). nullopt for a
 // null string (writeString(null)); fails r on bad input.
@@ -84,13 +108,9 @@ bool is_void_namespace(const SerializerNode& n);
 // $serializer fields.
 std::string serializer_label(const SerializerNode& n);
 
-// ---------------------------------------------------------------------------
-// Flink's key-group assignment (KeyGroupRangeAssignment), for the keys dump
-// decodes: Java hashCode() of the decoded key, then MathUtils.murmurHash,
-// modulo the max parallelism. Returns false for keys whose hashCode this
-// cannot compute (e.g. POJOs with their own hashCode).
+// Java hashCode() of a decoded key: JavaKeyHasher (key_groups.h) over the
+// value. Returns false for keys whose hashCode this cannot compute (e.g. POJOs
+// with their own hashCode). The key group is then key_group_for_hash().
 bool java_hash_code(const SerializerNode& key_serializer, const Value& key, int32_t* hash);
-int32_t flink_murmur_hash(int32_t code);
-int32_t key_group_for_hash(int32_t hash, int32_t max_parallelism);
 
 }  // namespace fsp::state

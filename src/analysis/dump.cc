@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/byte_reader.h"
+#include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/rocksdb_sst.h"
 #include "flink_savepoint/state.h"
@@ -249,7 +250,7 @@ class Dumper {
     want_key_ = k;
     int32_t hash = 0;
     if (!state::java_hash_code(key_ser, k, &hash)) return o_.key_group;  // scan, compare keys
-    int32_t kg = state::key_group_for_hash(hash, op_->max_parallelism);
+    int32_t kg = key_group_for_hash(hash, op_->max_parallelism);
     if (o_.key_group && *o_.key_group != kg) return -2;
     return kg;
   }

@@ -16,6 +16,17 @@ inline uint64_t fmix64(uint64_t k) {
   return k;
 }
 
+inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
 inline uint64_t load_le64(const uint8_t* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
@@ -58,6 +69,23 @@ std::array<uint8_t, 16> murmur3_x64_128(std::string_view data, uint32_t seed) {
     out[8 + i] = static_cast<uint8_t>(h2 >> (8 * i));
   }
   return out;
+}
+
+uint32_t murmur3_x86_32(std::string_view data, uint32_t seed) {
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  const size_t len = data.size();
+  const uint32_t c1 = 0xcc9e2d51u, c2 = 0x1b873593u;
+  uint32_t h1 = seed;
+  size_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    uint32_t k1 = uint32_t(p[i]) | uint32_t(p[i + 1]) << 8 | uint32_t(p[i + 2]) << 16 | uint32_t(p[i + 3]) << 24;
+    k1 *= c1; k1 = rotl32(k1, 15); k1 *= c2;
+    h1 ^= k1; h1 = rotl32(h1, 13); h1 = h1 * 5 + 0xe6546b64u;
+  }
+  uint32_t k1 = 0;
+  for (size_t j = len - i; j > 0; --j) k1 ^= uint32_t(p[i + j - 1]) << (8 * (j - 1));
+  if (len - i > 0) { k1 *= c1; k1 = rotl32(k1, 15); k1 *= c2; h1 ^= k1; }
+  return fmix32(h1 ^ static_cast<uint32_t>(len));
 }
 
 std::array<uint8_t, 16> operator_id_from_uid(std::string_view uid) { return murmur3_x64_128(uid, 0); }

@@ -1,69 +1,67 @@
-// KeyGroupRangeAssignment and Java hashCode() of serialized keys. The
+// KeyGroupRangeAssignment and Java hashCode() of keys, serialized or decoded. The
 // formulas follow Flink's KeyGroupRangeAssignment, MathUtils.murmurHash,
 // the JDK's hashCode() definitions, Tuple.hashCode and BinarySection.hashCode
 // (MurmurHashUtil.hashBytesByWords, seed 42); tests/key_group_test.cc checks
 // them against the key groups Flink stored real keys under.
-#include <bit>
 #include <cstring>
 
 #include "flink_savepoint/key_groups.h"
+#include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/state_internal.h"
+#include "flink_savepoint/state_value.h"
 
 namespace fsp {
 namespace {
 
-uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-
-uint32_t mix_k1(uint32_t k1) {
-  k1 *= 0xcc9e2d51u;
-  k1 = rotl32(k1, 15);
-  return k1 * 0x1b873593u;
-}
-
-uint32_t mix_h1(uint32_t h1, uint32_t k1) {
-  h1 ^= k1;
-  h1 = rotl32(h1, 13);
-  return h1 * 5 + 0xe6546b64u;
-}
-
-uint32_t fmix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
+// The JDK's hashCode() of the boxed primitives whose formula is not the value itself.
 int32_t long_hash(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v ^ (v >> 32))); }
+int32_t boolean_hash(bool b) { return b ? 1231 : 1237; }
+int32_t double_hash(double d) {
+  uint64_t bits = 0x7ff8000000000000ULL;  // Double.doubleToLongBits: canonical NaN
+  if (d == d) std::memcpy(&bits, &d, 8);
+  return long_hash(bits);
+}
+int32_t float_hash(float f) {
+  uint32_t bits = 0x7fc00000u;  // Float.floatToIntBits: canonical NaN
+  if (f == f) std::memcpy(&bits, &f, 4);
+  return static_cast<int32_t>(bits);
+}
+// Tuple.hashCode and String.hashCode: h = 31 * h + next, from 0.
+uint32_t hash_step(uint32_t h, int32_t next) { return 31 * h + static_cast<uint32_t>(next); }
+
+// String.hashCode of a decoded string (UTF-8, lone surrogates in their 3-byte
+// form), over the UTF-16 code units it stands for.
+int32_t utf8_string_hash(std::string_view s) {
+  uint32_t h = 0;
+  for (size_t i = 0; i < s.size();) {
+    uint8_t b = static_cast<uint8_t>(s[i]);
+    uint32_t c = b;
+    size_t n = 1;
+    if (b >= 0xF0 && i + 3 < s.size()) {
+      n = 4;
+      c = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
+    } else if (b >= 0xE0 && i + 2 < s.size()) {
+      n = 3;
+      c = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+    } else if (b >= 0xC0 && i + 1 < s.size()) {
+      n = 2;
+      c = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+    }
+    if (c >= 0x10000) {
+      c -= 0x10000;
+      h = hash_step(h, static_cast<int32_t>(0xD800 + (c >> 10)));
+      h = hash_step(h, static_cast<int32_t>(0xDC00 + (c & 0x3FF)));
+    } else {
+      h = hash_step(h, static_cast<int32_t>(c & 0xFFFF));
+    }
+    i += n;
+  }
+  return static_cast<int32_t>(h);
+}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 using Kind = JavaKeyHasher::Kind;
-
-// StringValue varint (7-bit groups, least significant first).
-bool read_varint(ByteReader& r, uint32_t& out) {
-  uint32_t v = r.u8();
-  if (!r.ok()) return false;
-  if (v >= 0x80) {
-    v &= 0x7F;
-    for (int shift = 7;; shift += 7) {
-      uint32_t c = r.u8();
-      if (!r.ok()) return false;
-      if (shift > 28) {
-        r.fail("StringValue varint too long");
-        return false;
-      }
-      if (c < 0x80) {
-        v |= c << shift;
-        break;
-      }
-      v |= (c & 0x7F) << shift;
-    }
-  }
-  out = v;
-  return true;
-}
 
 std::optional<int32_t> hash_node(const JavaKeyHasher::Node& n, ByteReader& r, int depth) {
   if (depth > state::kMaxSnapshotDepth) {
@@ -77,26 +75,24 @@ std::optional<int32_t> hash_node(const JavaKeyHasher::Node& n, ByteReader& r, in
     case Kind::kShort: out = static_cast<int32_t>(r.i16()); break;
     case Kind::kByte: out = static_cast<int32_t>(r.i8()); break;
     case Kind::kChar: out = static_cast<int32_t>(r.u16()); break;
-    case Kind::kBoolean: out = r.u8() != 0 ? 1231 : 1237; break;
+    case Kind::kBoolean: out = boolean_hash(r.u8() != 0); break;
     case Kind::kDouble: {
       uint64_t bits = static_cast<uint64_t>(r.i64());
       double d;
       std::memcpy(&d, &bits, 8);
-      if (d != d) bits = 0x7ff8000000000000ULL;  // Double.doubleToLongBits: canonical NaN
-      out = long_hash(bits);
+      out = double_hash(d);
       break;
     }
     case Kind::kFloat: {
       uint32_t bits = static_cast<uint32_t>(r.i32());
       float f;
       std::memcpy(&f, &bits, 4);
-      if (f != f) bits = 0x7fc00000u;  // Float.floatToIntBits: canonical NaN
-      out = static_cast<int32_t>(bits);
+      out = float_hash(f);
       break;
     }
     case Kind::kString: {
       uint32_t len = 0;
-      if (!read_varint(r, len)) return std::nullopt;
+      if (!state::read_string_value_varint(r, len)) return std::nullopt;
       if (len == 0) {
         r.fail("null String key");
         return std::nullopt;
@@ -106,20 +102,18 @@ std::optional<int32_t> hash_node(const JavaKeyHasher::Node& n, ByteReader& r, in
       uint32_t h = 0;
       for (uint32_t i = 0; i < len; ++i) {
         uint32_t c = 0;
-        if (!read_varint(r, c)) return std::nullopt;
-        h = 31 * h + (c & 0xFFFF);  // a Java char: one UTF-16 code unit
+        if (!state::read_string_value_varint(r, c)) return std::nullopt;
+        h = hash_step(h, static_cast<int32_t>(c & 0xFFFF));  // a Java char: one UTF-16 code unit
       }
       out = static_cast<int32_t>(h);
       break;
     }
     case Kind::kTuple: {
       uint32_t h = 0;
-      bool first = true;
       for (auto& f : n.fields) {
         auto fh = hash_node(f, r, depth + 1);
         if (!fh) return std::nullopt;
-        h = first ? static_cast<uint32_t>(*fh) : 31 * h + static_cast<uint32_t>(*fh);
-        first = false;
+        h = hash_step(h, *fh);
       }
       out = static_cast<int32_t>(h);
       break;
@@ -133,20 +127,57 @@ std::optional<int32_t> hash_node(const JavaKeyHasher::Node& n, ByteReader& r, in
       }
       std::string_view b = r.bytes(static_cast<size_t>(size), "BinaryRowData bytes");
       if (!r.ok()) return std::nullopt;
-      uint32_t h1 = 42;
-      const auto* p = reinterpret_cast<const uint8_t*>(b.data());
-      for (int32_t i = 0; i < size; i += 4) {
-        // MemorySegment.getInt: native order, little-endian on the machines Flink runs on.
-        uint32_t word = uint32_t(p[i]) | (uint32_t(p[i + 1]) << 8) | (uint32_t(p[i + 2]) << 16) |
-                        (uint32_t(p[i + 3]) << 24);
-        h1 = mix_h1(h1, mix_k1(word));
-      }
-      out = static_cast<int32_t>(fmix32(h1 ^ static_cast<uint32_t>(size)));
+      // Word-aligned, so hashBytesByWords is MurmurHash3_x86_32 over the bytes (MemorySegment.getInt
+      // reads native order, little-endian on the machines Flink runs on).
+      out = static_cast<int32_t>(murmur3_x86_32(b, 42));
       break;
     }
   }
   if (!r.ok()) return std::nullopt;
   return out;
+}
+
+// The same hashCode() over a decoded key; nullopt when the value does not
+// have the shape of the key type. A null (a tuple field) hashes to 0.
+std::optional<int32_t> hash_value(const JavaKeyHasher::Node& n, const state::Value& v) {
+  using T = state::Value::Type;
+  if (v.is_null()) return 0;
+  switch (n.kind) {
+    case Kind::kLong:
+      if (v.type == T::kInt) return long_hash(static_cast<uint64_t>(v.i));
+      break;
+    case Kind::kInt:
+    case Kind::kShort:
+    case Kind::kByte:
+      if (v.type == T::kInt) return static_cast<int32_t>(v.i);
+      break;
+    case Kind::kBoolean:
+      if (v.type == T::kBool) return boolean_hash(v.b);
+      break;
+    case Kind::kChar:
+    case Kind::kString:
+      if (v.type == T::kString) return utf8_string_hash(v.s);
+      break;
+    case Kind::kDouble:
+      if (v.type == T::kDouble) return double_hash(v.d);
+      break;
+    case Kind::kFloat:
+      if (v.type == T::kDouble) return float_hash(static_cast<float>(v.d));
+      break;
+    case Kind::kTuple: {
+      if (v.type != T::kObject || v.items.size() != n.fields.size()) break;
+      uint32_t h = 0;
+      for (size_t i = 0; i < n.fields.size(); ++i) {
+        auto fh = hash_value(n.fields[i], v.items[i]);
+        if (!fh) return std::nullopt;
+        h = hash_step(h, *fh);
+      }
+      return static_cast<int32_t>(h);
+    }
+    case Kind::kRowData:
+      break;  // BinaryRowData.hashCode is over the serialized row, not its decoded fields
+  }
+  return std::nullopt;
 }
 
 Result<JavaKeyHasher::Node> build(const state::SerializerNode& s, std::string& type, int depth) {
@@ -198,21 +229,18 @@ Result<JavaKeyHasher::Node> build(const state::SerializerNode& s, std::string& t
 }  // namespace
 
 int32_t flink_murmur_hash(int32_t code) {
-  uint32_t c = static_cast<uint32_t>(code);
-  c *= 0xcc9e2d51u;
-  c = rotl32(c, 15);
-  c *= 0x1b873593u;
-  c = rotl32(c, 13);
-  c = c * 5 + 0xe6546b64u;
-  c ^= 4;
-  c = fmix32(c);
-  int32_t s = static_cast<int32_t>(c);
+  // MathUtils.murmurHash: MurmurHash3_x86_32 (seed 0) of the int as one 4-byte block, made non-negative.
+  const uint32_t c = static_cast<uint32_t>(code);
+  const char le[4] = {static_cast<char>(c), static_cast<char>(c >> 8), static_cast<char>(c >> 16),
+                      static_cast<char>(c >> 24)};
+  int32_t s = static_cast<int32_t>(murmur3_x86_32(std::string_view(le, 4), 0));
   if (s >= 0) return s;
   if (s != INT32_MIN) return -s;
   return 0;
 }
 
 int32_t key_group_for_hash(int32_t key_hash, int32_t max_parallelism) {
+  if (max_parallelism <= 0) return -1;  // a crafted operator's max parallelism; never divide by it
   return flink_murmur_hash(key_hash) % max_parallelism;
 }
 
@@ -241,5 +269,20 @@ Result<JavaKeyHasher> JavaKeyHasher::for_key_serializer(const state::SerializerN
 }
 
 std::optional<int32_t> JavaKeyHasher::hash(ByteReader& r) const { return hash_node(root_, r, 0); }
+
+std::optional<int32_t> JavaKeyHasher::hash(const state::Value& key) const { return hash_value(root_, key); }
+
+namespace state {
+
+bool java_hash_code(const SerializerNode& key_serializer, const Value& key, int32_t* hash) {
+  auto hasher = JavaKeyHasher::for_key_serializer(key_serializer);
+  if (!hasher) return false;
+  auto h = hasher->hash(key);
+  if (!h) return false;
+  *hash = *h;
+  return true;
+}
+
+}  // namespace state
 
 }  // namespace fsp
