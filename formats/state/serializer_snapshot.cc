@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "flink_savepoint/state_internal.h"
+#include "flink_savepoint/state_value.h"
 
 namespace fsp::state {
 namespace {
@@ -164,31 +165,8 @@ std::string short_type_name(std::string_view cls) {
 }
 
 std::optional<std::string> read_string_value(ByteReader& r) {
-  auto varint = [&](uint32_t& out) -> bool {
-    uint32_t v = r.u8();
-    if (v >= 0x80) {
-      v &= 0x7F;
-      int shift = 7;
-      for (;;) {
-        uint32_t c = r.u8();
-        if (!r.ok()) return false;
-        if (shift > 28) {
-          r.fail("StringValue varint too long");
-          return false;
-        }
-        if (c < 0x80) {
-          v |= c << shift;
-          break;
-        }
-        v |= (c & 0x7F) << shift;
-        shift += 7;
-      }
-    }
-    out = v;
-    return r.ok();
-  };
   uint32_t len = 0;
-  if (!varint(len)) return std::nullopt;
+  if (!read_string_value_varint(r, len)) return std::nullopt;
   if (len == 0) return std::string();  // null
   --len;
   if (!r.check_count(len, 1, "StringValue chars")) return std::nullopt;
@@ -196,7 +174,7 @@ std::optional<std::string> read_string_value(ByteReader& r) {
   out.reserve(len);
   for (uint32_t i = 0; i < len; ++i) {
     uint32_t c = 0;
-    if (!varint(c)) return std::nullopt;
+    if (!read_string_value_varint(r, c)) return std::nullopt;
     if (c < 0x80) {
       out.push_back(static_cast<char>(c));
     } else if (c < 0x800) {

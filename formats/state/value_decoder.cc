@@ -19,65 +19,6 @@ bool ends_with(std::string_view s, std::string_view p) {
 }
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-void put_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-// UTF-16 code units to UTF-8, pairs joined, lone surrogates kept as 3 bytes.
-void utf16_to_utf8(const std::u16string& u, std::string& out) {
-  for (size_t i = 0; i < u.size(); ++i) {
-    uint32_t c = u[i];
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < u.size() && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (u[i + 1] - 0xDC00);
-      ++i;
-    }
-    put_utf8(out, c);
-  }
-}
-
-// UTF-8 (as produced above) back to UTF-16 code units, for String.hashCode.
-std::u16string utf8_to_utf16(std::string_view s) {
-  std::u16string out;
-  for (size_t i = 0; i < s.size();) {
-    uint8_t b = static_cast<uint8_t>(s[i]);
-    uint32_t c = b;
-    size_t n = 1;
-    if (b >= 0xF0 && i + 3 < s.size()) {
-      n = 4;
-      c = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
-    } else if (b >= 0xE0 && i + 2 < s.size()) {
-      n = 3;
-      c = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
-    } else if (b >= 0xC0 && i + 1 < s.size()) {
-      n = 2;
-      c = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
-    }
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xD800 + (c >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + (c & 0x3FF)));
-    } else {
-      out.push_back(static_cast<char16_t>(c));
-    }
-    i += n;
-  }
-  return out;
-}
-
 uint64_t load_le64(const uint8_t* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
@@ -224,9 +165,8 @@ class Decoder {
       if (t == "Byte") return set(out, Value::integer(r_.i8()));
       if (t == "Boolean") return set(out, Value::boolean(r_.boolean()));
       if (t == "Char") {
-        std::u16string u(1, static_cast<char16_t>(r_.u16()));
         std::string s;
-        utf16_to_utf8(u, s);
+        append_utf8(s, r_.u16());
         return set(out, Value::string(std::move(s)));
       }
       if (t == "Double") return set(out, Value::real(bits_to_double(static_cast<uint64_t>(r_.i64()))));
@@ -368,7 +308,7 @@ class Decoder {
       else if (t == "FloatPrimitiveArray") a.add(Value::real(bits_to_float(static_cast<uint32_t>(r_.i32()))));
       else if (t == "CharPrimitiveArray") {
         std::string s;
-        utf16_to_utf8(std::u16string(1, static_cast<char16_t>(r_.u16())), s);
+        append_utf8(s, r_.u16());
         a.add(Value::string(std::move(s)));
       } else if (t == "StringArray") {
         bool is_null = false;
@@ -637,51 +577,36 @@ const Value* Value::get(std::string_view key) const {
 }
 
 std::optional<std::string> read_java_string(ByteReader& r, bool* is_null) {
-  auto varint = [&](uint32_t& out) -> bool {
-    uint32_t v = r.u8();
-    if (v >= 0x80) {
-      v &= 0x7F;
-      int shift = 7;
-      for (;;) {
-        uint32_t c = r.u8();
-        if (!r.ok()) return false;
-        if (shift > 28) {
-          r.fail("StringValue varint too long");
-          return false;
-        }
-        if (c < 0x80) {
-          v |= c << shift;
-          break;
-        }
-        v |= (c & 0x7F) << shift;
-        shift += 7;
-      }
-    }
-    out = v;
-    return r.ok();
-  };
   if (is_null) *is_null = false;
   uint32_t len = 0;
-  if (!varint(len)) return std::nullopt;
+  if (!read_string_value_varint(r, len)) return std::nullopt;
   if (len == 0) {
     if (is_null) *is_null = true;
     return std::string();
   }
   --len;
   if (!r.check_count(len, 1, "StringValue chars")) return std::nullopt;
-  std::u16string u;
-  u.reserve(len);
+  // UTF-16 chars to UTF-8 as they come: a high surrogate waits for its low half.
+  std::string out;
+  out.reserve(len);
+  uint32_t high = 0;
   for (uint32_t i = 0; i < len; ++i) {
     uint32_t c = 0;
-    if (!varint(c)) return std::nullopt;
+    if (!read_string_value_varint(r, c)) return std::nullopt;
     if (c > 0xFFFF) {
       r.fail("StringValue char above 0xFFFF");
       return std::nullopt;
     }
-    u.push_back(static_cast<char16_t>(c));
+    if (high && c >= 0xDC00 && c <= 0xDFFF) {
+      append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (c - 0xDC00));
+      high = 0;
+      continue;
+    }
+    if (high) append_utf8(out, high);  // a lone high surrogate, kept as its 3-byte form
+    high = c >= 0xD800 && c <= 0xDBFF ? c : 0;
+    if (!high) append_utf8(out, c);
   }
-  std::string out;
-  utf16_to_utf8(u, out);
+  if (high) append_utf8(out, high);
   return out;
 }
 

@@ -5,7 +5,15 @@
 namespace fsp {
 namespace {
 
-void put_utf8(std::string& out, uint32_t cp) {
+bool is_ascii_without_nul(std::string_view s) {
+  for (unsigned char c : s)
+    if (c == 0 || c >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {
@@ -22,14 +30,6 @@ void put_utf8(std::string& out, uint32_t cp) {
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
-
-bool is_ascii_without_nul(std::string_view s) {
-  for (unsigned char c : s)
-    if (c == 0 || c >= 0x80) return false;
-  return true;
-}
-
-}  // namespace
 
 std::string modified_utf8_to_utf8(std::string_view m) {
   if (is_ascii_without_nul(m)) return std::string(m);
@@ -56,7 +56,7 @@ std::string modified_utf8_to_utf8(std::string_view m) {
       size_t save = i;
       uint32_t lo = 0;
       if (unit(lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-        put_utf8(out, 0x10000 + ((cu - 0xD800) << 10) + (lo - 0xDC00));
+        append_utf8(out, 0x10000 + ((cu - 0xD800) << 10) + (lo - 0xDC00));
         continue;
       }
       i = save;
@@ -64,7 +64,7 @@ std::string modified_utf8_to_utf8(std::string_view m) {
     } else if (cu >= 0xDC00 && cu <= 0xDFFF) {
       cu = 0xFFFD;
     }
-    put_utf8(out, cu);
+    append_utf8(out, cu);
   }
   return out;
 }
@@ -87,10 +87,10 @@ std::string utf8_to_modified_utf8(std::string_view u) {
       out += "\xC0\x80";
     } else if (cp >= 0x10000) {
       uint32_t v = cp - 0x10000;
-      put_utf8(out, 0xD800 + (v >> 10));
-      put_utf8(out, 0xDC00 + (v & 0x3FF));
+      append_utf8(out, 0xD800 + (v >> 10));
+      append_utf8(out, 0xDC00 + (v & 0x3FF));
     } else {
-      put_utf8(out, cp);
+      append_utf8(out, cp);
     }
   }
   return out;
