@@ -206,10 +206,10 @@ class Decoder {
         return set(out, Value::string(timestamp_text(floor_div(ms, 1000) * 1000, nanos, false)));
       }
       if (t == "LocalDate") return local_date(out);
-      if (t == "LocalTime") return local_time(out, nullptr);
+      if (t == "LocalTime") return local_time(out);
       if (t == "LocalDateTime") {
         Value d, tm;
-        if (!local_date(d) || !local_time(tm, nullptr)) return false;
+        if (!local_date(d) || !local_time(tm)) return false;
         if (d.is_null() || tm.is_null()) return set(out, Value::null());
         return set(out, Value::string(d.s + "T" + tm.s));
       }
@@ -280,7 +280,7 @@ class Decoder {
     return set(out, Value::string(b));
   }
 
-  bool local_time(Value& out, int64_t*) {
+  bool local_time(Value& out) {
     int8_t h = r_.i8(), m = r_.i8(), s = r_.i8();
     int32_t n = r_.i32();
     if (!r_.ok()) return false;
@@ -400,7 +400,6 @@ class Decoder {
     }
     if ((t == "JavaEither" || t == "Either" || t == "ScalaEither") && c.size() == 2) {
       bool left = r_.boolean();
-      if (t == "ScalaEither") left = !left ? false : true;
       Value v;
       if (!value(c[left ? 0 : 1], v, depth + 1)) return false;
       Value o = Value::object();
