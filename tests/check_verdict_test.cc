@@ -229,9 +229,8 @@ TEST(CheckSqlPlans, UnmatchedStateFixIsWordedForSql) {
 TEST(CheckVerdict, MissingStateFilesGiveUnknownNamingRulesAndOperator) {
   FSP_REQUIRE_SHARED(shared);
   fs::path src = shared / "testdata/flink-repo/flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink1.20-rocksdb-savepoint";
-  fs::path dir = fs::temp_directory_path() / ("fsp-verdict-missing-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  fsp::test::TempDir tmp;
+  const fs::path& dir = tmp.path;
   fs::copy_file(src / "_metadata", dir / "_metadata");  // state files left behind
   std::ifstream in(fs::path(FSP_SOURCE_DIR) / "testdata/jobs/stateful-udf-job.json");
   auto job = fsp::parse_job_manifest(nlohmann::json::parse(in));
@@ -264,7 +263,6 @@ TEST(CheckVerdict, MissingStateFilesGiveUnknownNamingRulesAndOperator) {
   auto r2 = fsp::check_restore(*sf, *job, o);
   EXPECT_EQ(r2.verdict_kind(), fsp::Verdict::kCompatible);
   EXPECT_TRUE(r2.states_skipped);
-  fs::remove_all(dir);
 }
 
 TEST(CheckVerdict, IgnoreByRuleAndOperator) {

@@ -68,8 +68,8 @@ TEST(CliConventions, SizesWithUnits) {
 
 TEST(CliConventions, FlinkShortFlags) {
   // flink run's -n is --allowNonRestoredState: a manifest naming no operator drops all state.
-  auto dir = std::filesystem::temp_directory_path() / ("fsp-short-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  test::TempDir tmp;
+  const auto& dir = tmp.path;
   std::ofstream(dir / "job.json") << R"({"schema_version": 1, "operators": []})";
   std::string base = cli() + " check " + sample() + " --job " + (dir / "job.json").string();
   auto strict = test::run_command(base + " --json");
@@ -79,7 +79,6 @@ TEST(CliConventions, FlinkShortFlags) {
   EXPECT_NE(longf.exit_code, 1) << longf.out;
   EXPECT_EQ(shortf.exit_code, longf.exit_code);
   EXPECT_EQ(shortf.out, longf.out);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CliConventions, VersionNamesFlinkCoverage) {
@@ -90,8 +89,8 @@ TEST(CliConventions, VersionNamesFlinkCoverage) {
 }
 
 TEST(CliConventions, CompletionScripts) {
-  auto dir = std::filesystem::temp_directory_path() / ("fsp-completion-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  test::TempDir tmp;
+  const auto& dir = tmp.path;
   auto bash = test::run_command(cli() + " completion bash > " + (dir / "c.bash").string() + " && bash -n " +
                                 (dir / "c.bash").string() + " && echo syntax-ok");
   EXPECT_EQ(bash.exit_code, 0);
@@ -116,7 +115,6 @@ TEST(CliConventions, CompletionScripts) {
   EXPECT_NE(fish.out.find("complete -c flink-savepoint -n '__fish_seen_subcommand_from inspect' -l states"), std::string::npos);
   auto bad = test::run_command(cli() + " completion tcsh 2>&1");
   EXPECT_EQ(bad.exit_code, 64);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CliConventions, ManPages) {

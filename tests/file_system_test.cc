@@ -21,24 +21,8 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsp-io-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-void write_bytes(const fs::path& p, std::string_view b) {
-  std::ofstream(p, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
-}
+using test::TempDir;
+using test::write_file;
 
 const std::string kSample = std::string(FSP_SOURCE_DIR) + "/testdata/sample-savepoint/_metadata";
 
@@ -208,7 +192,7 @@ TEST(FileSystem, RegisteredStoreServesItsScheme) {
 TEST(FileSystem, AtomicWriteKeepsModeAndBackup) {
   TempDir tmp;
   const fs::path target = tmp.path / "out";
-  write_bytes(target, "old");
+  write_file(target, "old");
   ::chmod(target.c_str(), 0640);
   // Existing target without overwrite or backup: refused.
   auto refused = io::write_file_atomic(target.string(), "new");
@@ -253,8 +237,8 @@ TEST(FileSystem, AtomicWriteKeepsModeAndBackup) {
 TEST(FileSystem, ListsADirectory) {
   TempDir tmp;
   fs::create_directories(tmp.path / "a" / "b");
-  write_bytes(tmp.path / "a" / "b" / "f", "12345");
-  write_bytes(tmp.path / "g", "1");
+  write_file(tmp.path / "a" / "b" / "f", "12345");
+  write_file(tmp.path / "g", "1");
   auto fsys = io::file_system_for(tmp.path.string());
   ASSERT_TRUE(fsys.ok());
   auto flat = (*fsys)->list(tmp.path.string(), false);

@@ -25,31 +25,9 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsp-cli-hostile-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-void write_bytes(const fs::path& p, std::string_view b) {
-  std::ofstream(p, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using test::TempDir;
+using test::shell_quote;
+using test::write_file;
 
 // A shell prefix that bounds the memory of the CLI: `ulimit -v` (1 GiB of
 // address space) in a normal build; in an ASan build (which reserves terabytes
@@ -92,7 +70,7 @@ TEST(RegressionCliHostile, TruncatedAndBitFlippedMetadataGiveExit65WithAnOffsetO
     for (int k = 0; k < 4; ++k) cuts.push_back(rng() % bytes.size());
     for (size_t cut : cuts) {
       std::string name = "c" + std::to_string(n++);
-      write_bytes(in / name, std::string_view(bytes).substr(0, cut));
+      write_file(in / name, std::string_view(bytes).substr(0, cut));
       cases[name] = "truncated at " + std::to_string(cut) + " of " + f.string();
     }
     // Bit flips: 1 to 4 random bits.
@@ -107,7 +85,7 @@ TEST(RegressionCliHostile, TruncatedAndBitFlippedMetadataGiveExit65WithAnOffsetO
         desc += " " + std::to_string(pos) + ":" + std::to_string(bit);
       }
       std::string name = "c" + std::to_string(n++);
-      write_bytes(in / name, b);
+      write_file(in / name, b);
       cases[name] = "bits flipped (byte:bit)" + desc + " in " + f.string();
     }
   }
@@ -115,9 +93,9 @@ TEST(RegressionCliHostile, TruncatedAndBitFlippedMetadataGiveExit65WithAnOffsetO
   // One shell runs them all (a process per case, no shell per case): prints
   // "<name> <exit code>" per case, stderr kept in <name>.err.
   auto start = std::chrono::steady_clock::now();
-  std::string script = "cd " + quote(in.string()) + " && for f in c*; do " + memory_limited() + "timeout 60 " +
-                       quote(test::cli_path()) + " inspect \"$f\" >/dev/null 2>\"../$f.err\"; echo \"$f $?\"; done";
-  auto res = test::run_command("bash -c " + quote(script));
+  std::string script = "cd " + shell_quote(in.string()) + " && for f in c*; do " + memory_limited() + "timeout 60 " +
+                       shell_quote(test::cli_path()) + " inspect \"$f\" >/dev/null 2>\"../$f.err\"; echo \"$f $?\"; done";
+  auto res = test::run_command("bash -c " + shell_quote(script));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::istringstream lines(res.out);
@@ -155,9 +133,9 @@ TEST(RegressionCliHostile, JsonErrorsAreOneObjectOnStderr) {
   TempDir tmp;
   std::string bytes = test::read_file(fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint" / "_metadata");
   ASSERT_GT(bytes.size(), 100u);
-  write_bytes(tmp.path / "cut", std::string_view(bytes).substr(0, 100));
-  auto r = test::run_command(memory_limited() + quote(test::cli_path()) + " inspect --json " +
-                             quote((tmp.path / "cut").string()) + " 2>" + quote((tmp.path / "err").string()));
+  write_file(tmp.path / "cut", std::string_view(bytes).substr(0, 100));
+  auto r = test::run_command(memory_limited() + shell_quote(test::cli_path()) + " inspect --json " +
+                             shell_quote((tmp.path / "cut").string()) + " 2>" + shell_quote((tmp.path / "err").string()));
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_TRUE(r.out.empty()) << r.out;
   std::string err = test::read_file(tmp.path / "err");
@@ -173,11 +151,11 @@ TEST(RegressionCliHostile, JsonErrorsAreOneObjectOnStderr) {
 
 TEST(RegressionCliHostile, ExitCodesFollowSysexits) {
   TempDir tmp;
-  const std::string cli = quote(test::cli_path());
+  const std::string cli = shell_quote(test::cli_path());
   // 66: no such file; a directory without _metadata.
-  auto r = test::run_command(cli + " inspect " + quote((tmp.path / "absent").string()) + " 2>/dev/null");
+  auto r = test::run_command(cli + " inspect " + shell_quote((tmp.path / "absent").string()) + " 2>/dev/null");
   EXPECT_EQ(r.exit_code, 66);
-  r = test::run_command(cli + " inspect " + quote(tmp.path.string()) + " 2>/dev/null");
+  r = test::run_command(cli + " inspect " + shell_quote(tmp.path.string()) + " 2>/dev/null");
   EXPECT_EQ(r.exit_code, 66);
   // 64: bad command line.
   r = test::run_command(cli + " inspect --no-such-option x 2>/dev/null");
@@ -186,7 +164,7 @@ TEST(RegressionCliHostile, ExitCodesFollowSysexits) {
   fs::path sample = fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint";
   for (const auto& e : fs::directory_iterator(sample)) {
     if (e.path().filename() == "_metadata") continue;
-    r = test::run_command(cli + " inspect " + quote(e.path().string()) + " 2>&1");
+    r = test::run_command(cli + " inspect " + shell_quote(e.path().string()) + " 2>&1");
     EXPECT_EQ(r.exit_code, 65) << r.out;
     EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(" at byte 0 ("), std::string::npos) << r.out;
@@ -194,8 +172,8 @@ TEST(RegressionCliHostile, ExitCodesFollowSysexits) {
     break;
   }
   // 65: an empty file.
-  write_bytes(tmp.path / "empty", "");
-  r = test::run_command(cli + " inspect " + quote((tmp.path / "empty").string()) + " 2>&1");
+  write_file(tmp.path / "empty", "");
+  r = test::run_command(cli + " inspect " + shell_quote((tmp.path / "empty").string()) + " 2>&1");
   EXPECT_EQ(r.exit_code, 65) << r.out;
   EXPECT_NE(r.out.find(" at byte 0"), std::string::npos) << r.out;
 }
@@ -207,7 +185,7 @@ TEST(RegressionCliHostile, ExitCodesFollowSysexits) {
 // even with --json (docs: "With --json, the error is printed as one JSON
 // object on standard error"). Exit code 64 is right.
 TEST(RegressionCliHostile, UsageErrorsFollowTheErrorContract) {
-  const std::string cli = quote(test::cli_path());
+  const std::string cli = shell_quote(test::cli_path());
   auto r = test::run_command(cli + " inspect --bogus x 2>&1");
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_EQ(r.out.rfind("error: ", 0), 0u) << r.out;
@@ -219,9 +197,9 @@ TEST(RegressionCliHostile, UsageErrorsFollowTheErrorContract) {
 
 TEST(RegressionCliHostile, ReadsStandardInput) {
   const std::string metadata = (fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint" / "_metadata").string();
-  const std::string cli = quote(test::cli_path());
-  auto from_file = test::run_command(cli + " inspect --json " + quote(metadata));
-  auto from_stdin = test::run_command(cli + " inspect --json - < " + quote(metadata));
+  const std::string cli = shell_quote(test::cli_path());
+  auto from_file = test::run_command(cli + " inspect --json " + shell_quote(metadata));
+  auto from_stdin = test::run_command(cli + " inspect --json - < " + shell_quote(metadata));
   ASSERT_EQ(from_file.exit_code, 0);
   ASSERT_EQ(from_stdin.exit_code, 0);
   auto a = nlohmann::json::parse(from_file.out), b = nlohmann::json::parse(from_stdin.out);
@@ -229,11 +207,11 @@ TEST(RegressionCliHostile, ReadsStandardInput) {
   b.erase("metadata_path");
   EXPECT_EQ(a, b);
   // Through a pipe (not a regular file on fd 0).
-  auto piped = test::run_command("cat " + quote(metadata) + " | " + cli + " inspect -");
+  auto piped = test::run_command("cat " + shell_quote(metadata) + " | " + cli + " inspect -");
   EXPECT_EQ(piped.exit_code, 0);
   EXPECT_NE(piped.out.find("checkpoint id:    42"), std::string::npos) << piped.out;
   // Truncated on stdin: exit 65 with an offset.
-  auto cut = test::run_command("head -c 50 " + quote(metadata) + " | " + cli + " inspect - 2>&1 >/dev/null");
+  auto cut = test::run_command("head -c 50 " + shell_quote(metadata) + " | " + cli + " inspect - 2>&1 >/dev/null");
   EXPECT_EQ(cut.exit_code, 65) << cut.out;
   EXPECT_NE(cut.out.find(" at byte "), std::string::npos) << cut.out;
   // Empty stdin.
@@ -246,23 +224,23 @@ TEST(RegressionCliHostile, RefusesAFifoByPathAndReadsItOnStdin) {
   const std::string metadata = (fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint" / "_metadata").string();
   const fs::path fifo = tmp.path / "_metadata";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const std::string cli = quote(test::cli_path());
+  const std::string cli = shell_quote(test::cli_path());
   // By path (and through its directory) a FIFO is refused at once, without
   // waiting for a writer, with the way to read it instead: exit 66.
   for (const std::string& arg : {fifo.string(), tmp.path.string()}) {
-    auto r = test::run_command("timeout 60 " + cli + " inspect " + quote(arg) + " 2>&1 >/dev/null");
+    auto r = test::run_command("timeout 60 " + cli + " inspect " + shell_quote(arg) + " 2>&1 >/dev/null");
     EXPECT_EQ(r.exit_code, 66) << r.out;
     EXPECT_NE(r.out.find("FIFO"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("inspect - <"), std::string::npos) << r.out;
   }
   // On standard input it is read to the end.
-  auto r = test::run_command("(cat " + quote(metadata) + " > " + quote(fifo.string()) + " &) ; timeout 60 " + cli +
-                             " inspect - < " + quote(fifo.string()));
+  auto r = test::run_command("(cat " + shell_quote(metadata) + " > " + shell_quote(fifo.string()) + " &) ; timeout 60 " + cli +
+                             " inspect - < " + shell_quote(fifo.string()));
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("checkpoint id:    42"), std::string::npos) << r.out;
   // A truncated stream through the FIFO: exit 65 with an offset.
-  r = test::run_command("(head -c 70 " + quote(metadata) + " > " + quote(fifo.string()) + " &) ; timeout 60 " + cli +
-                        " inspect - < " + quote(fifo.string()) + " 2>&1 >/dev/null");
+  r = test::run_command("(head -c 70 " + shell_quote(metadata) + " > " + shell_quote(fifo.string()) + " &) ; timeout 60 " + cli +
+                        " inspect - < " + shell_quote(fifo.string()) + " 2>&1 >/dev/null");
   EXPECT_EQ(r.exit_code, 65) << r.out;
   EXPECT_NE(r.out.find(" at byte "), std::string::npos) << r.out;
   // A device is refused, not read forever.

@@ -21,26 +21,8 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsp-state-paths-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string q(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using test::TempDir;
+using test::shell_quote;
 
 // A v6 _metadata whose one keyed handle (code 3) names `uri` with `size` bytes.
 void write_one_handle(const fs::path& dir, const std::string& uri, int64_t size) {
@@ -71,9 +53,9 @@ TEST(RegressionStatePaths, DeviceAndFifoHandlesEndAtOnceInEveryCommand) {
   write_one_handle(tmp.path / "dev", "file:/dev/zero", 1 << 20);
   write_one_handle(tmp.path / "fifo-sp", "file:" + (tmp.path / "fifo").string(), 100);
   std::ofstream(tmp.path / "job.json") << R"({"operators": [{"uid": "x"}]})";
-  const std::string cli = "timeout 60 " + q(test::cli_path());
+  const std::string cli = "timeout 60 " + shell_quote(test::cli_path());
   for (const char* sp : {"dev", "fifo-sp"}) {
-    const std::string d = q((tmp.path / sp).string());
+    const std::string d = shell_quote((tmp.path / sp).string());
     auto r = test::run_command(cli + " inspect --states --json " + d + " 2>/dev/null");
     ASSERT_EQ(r.exit_code, 0) << sp << ": " << r.out.substr(0, 500);
     auto j = nlohmann::json::parse(r.out, nullptr, false);
@@ -82,7 +64,7 @@ TEST(RegressionStatePaths, DeviceAndFifoHandlesEndAtOnceInEveryCommand) {
     auto l = test::run_command(cli + " lint " + d + " 2>&1");
     EXPECT_NE(l.exit_code, 124) << "lint hung on " << sp;
     EXPECT_NE(l.out.find("could not be read"), std::string::npos) << l.out;
-    auto c = test::run_command(cli + " check " + d + " --job " + q((tmp.path / "job.json").string()) + " 2>&1");
+    auto c = test::run_command(cli + " check " + d + " --job " + shell_quote((tmp.path / "job.json").string()) + " 2>&1");
     EXPECT_NE(c.exit_code, 124) << "check hung on " << sp;
     EXPECT_NE(c.exit_code, 0) << c.out;  // never "compatible" over state it could not read
   }

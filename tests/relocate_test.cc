@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/snapshot_file.h"
@@ -24,27 +23,11 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
+using test::TempDir;
+using test::write_file;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fsp-relocate-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-void write_file(const fs::path& p, std::string_view bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::vector<fs::path> all_real_files(const fs::path& shared) {
   std::vector<fs::path> v;
@@ -780,28 +763,26 @@ TEST(Relocate, CopyPlanGroupsByDirectory) {
   const size_t dirs = plan->size();
   EXPECT_EQ(dirs, 6u);  // savepoints/sp-1, shared, shared/job_x, taskowned, taskowned/job_x, dstl
 
-  Snapshot s2 = build_all_kinds(6, "s3://old-bucket/flink");
-  o.rules = {{"s3://old-bucket", "s3://new-bucket"}};
-  rep = relocate(s2, o);
-  ASSERT_TRUE(rep.ok());
-  auto plan2 = copy_plan(rep->changes);
-  ASSERT_TRUE(plan2.ok());
-  EXPECT_EQ(plan2->size(), dirs);
-  for (const auto& st : *plan2) {
-    EXPECT_EQ(st.command.rfind("aws s3 cp --recursive 's3://old-bucket/flink/", 0), 0u) << st.command;
-    EXPECT_NE(st.command.find(" 's3://new-bucket/flink/"), std::string::npos) << st.command;
-  }
-
-  Snapshot s3 = build_all_kinds(6, "gs://old/flink");
-  o.rules = {{"gs://old", "gs://new"}};
-  rep = relocate(s3, o);
-  ASSERT_TRUE(rep.ok());
-  auto plan3 = copy_plan(rep->changes);
-  ASSERT_TRUE(plan3.ok());
-  EXPECT_EQ(plan3->size(), dirs);
-  for (const auto& st : *plan3) {
-    EXPECT_EQ(st.command.rfind("gsutil -m cp -r 'gs://old/flink/", 0), 0u) << st.command;
-    EXPECT_NE(st.command.find(" 'gs://new/flink/"), std::string::npos) << st.command;
+  // The object stores' own copy commands, one per directory as for HDFS.
+  struct Store {
+    const char *base, *from, *to, *command, *destination;
+  };
+  for (const Store& store : {Store{"s3://old-bucket/flink", "s3://old-bucket", "s3://new-bucket",
+                                   "aws s3 cp --recursive 's3://old-bucket/flink/", " 's3://new-bucket/flink/"},
+                             Store{"gs://old/flink", "gs://old", "gs://new", "gsutil -m cp -r 'gs://old/flink/",
+                                   " 'gs://new/flink/"}}) {
+    SCOPED_TRACE(store.base);
+    Snapshot other = build_all_kinds(6, store.base);
+    o.rules = {{store.from, store.to}};
+    rep = relocate(other, o);
+    ASSERT_TRUE(rep.ok());
+    auto other_plan = copy_plan(rep->changes);
+    ASSERT_TRUE(other_plan.ok());
+    EXPECT_EQ(other_plan->size(), dirs);
+    for (const auto& st : *other_plan) {
+      EXPECT_EQ(st.command.rfind(store.command, 0), 0u) << st.command;
+      EXPECT_NE(st.command.find(store.destination), std::string::npos) << st.command;
+    }
   }
 }
 
@@ -964,7 +945,7 @@ TEST(RelocateWrite, UnwritableDirectoryIsCantCreate) {
 // ---------------------------------------------------------------------------
 // The command line
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) { return test::shell_quote(p.string()); }
 
 struct CliFixture {
   TempDir t;

@@ -1,7 +1,10 @@
 #include "test_support.h"
 
+#include "flink_savepoint/byte_writer.h"
+#include "flink_savepoint/metadata.h"
 #include "flink_savepoint/state.h"
 
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -40,6 +43,90 @@ CommandResult run_command(const std::string& command) {
   int st = pclose(f);
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+CommandResult run_cli(const std::string& args) { return run_command(shell_quote(cli_path()) + " " + args + " 2>&1"); }
+
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_TRUE(out.good()) << "cannot write " << p;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "fsp-test-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl << " failed";
+  path = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::string be_utf(std::string_view s) {
+  std::string out;
+  ByteWriter(out).utf(s);
+  return out;
+}
+
+std::string be_i32(int32_t v) {
+  std::string out;
+  ByteWriter(out).i32(v);
+  return out;
+}
+
+std::string be_i64(int64_t v) {
+  std::string out;
+  ByteWriter(out).i64(v);
+  return out;
+}
+
+std::filesystem::path sample_with_value_serializer(const std::string& tag, const std::string& value_snapshot,
+                                                   std::optional<int32_t> version) {
+  namespace fs = std::filesystem;
+  const char* kLong = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
+  fs::path src = fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint";
+  fs::path dir = fs::temp_directory_path() / ("fsp-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(src)) fs::copy_file(e.path(), dir / e.path().filename());
+
+  const std::string old_value = be_utf("VALUE_SERIALIZER") + be_i32(2) + be_utf(kLong) + be_i32(3);
+  const std::string new_value = be_utf("VALUE_SERIALIZER") + be_i32(2) + value_snapshot;
+  const int64_t delta = static_cast<int64_t>(new_value.size()) - static_cast<int64_t>(old_value.size());
+
+  std::string meta = read_file(dir / "_metadata");
+  auto snap = decode_metadata(meta);
+  EXPECT_TRUE(snap.ok()) << (snap.ok() ? "" : snap.error().to_string());
+  if (!snap.ok()) return dir;
+  Snapshot& s = *snap;
+  for (auto& st : s.operators[1].subtasks) {
+    KeyedHandle& k = st.managed_keyed;
+    fs::path file = dir / std::string(k.delegate.path);
+    std::string bytes = read_file(file);
+    size_t at = bytes.find(old_value);
+    EXPECT_NE(at, std::string::npos) << file;
+    if (at == std::string::npos) continue;
+    bytes.replace(at, old_value.size(), new_value);
+    write_file(file, bytes);
+    std::string offsets;
+    ByteWriter w(offsets);
+    for (size_t i = 0; i < k.offsets.size(); ++i) w.i64(k.offsets[i] == 0 ? 0 : k.offsets[i] + delta);
+    k.offsets = BeLongs{s.store(offsets)};
+    k.delegate.state_size = static_cast<int64_t>(bytes.size());
+  }
+  if (version) s.version = *version;
+  auto enc = encode_metadata(s);
+  EXPECT_TRUE(enc.ok()) << (enc.ok() ? "" : enc.error().to_string());
+  if (enc.ok()) write_file(dir / "_metadata", *enc);
+  return dir;
 }
 
 std::string read_file(const std::filesystem::path& p) {

@@ -11,6 +11,7 @@
 #endif
 #endif
 
+#include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
@@ -53,7 +54,38 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// Runs the CLI with `args` (each already shell_quote()d), stderr merged into stdout.
+CommandResult run_cli(const std::string& args);
+
+// `s` as one single-quoted shell word.
+std::string shell_quote(std::string_view s);
+
 std::string read_file(const std::filesystem::path& p);
+
+// Writes `bytes` to `p`, replacing what was there.
+void write_file(const std::filesystem::path& p, std::string_view bytes);
+
+// A fresh directory under the system temp dir (fsp-test-XXXXXX), removed with
+// everything in it at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// Bytes as Flink's DataOutputView writes them (big-endian; modified UTF-8 with a u16 length).
+std::string be_utf(std::string_view s);
+std::string be_i32(int32_t v);
+std::string be_i64(int64_t v);
+
+// A copy of testdata/sample-savepoint (in fsp-<tag>-<pid> under the temp dir) whose keyed state
+// "order-count" has `value_snapshot` (a versioned serializer snapshot) as its value serializer; the
+// key-group offsets in _metadata move by the size difference. `version`: the metadata version written
+// (the sample's own when absent).
+std::filesystem::path sample_with_value_serializer(const std::string& tag, const std::string& value_snapshot,
+                                                   std::optional<int32_t> version = std::nullopt);
 
 // Rows of ../shared/testdata/flink-repo/MANIFEST.tsv: path (relative to flink-repo) and columns by name.
 struct ManifestRow {
