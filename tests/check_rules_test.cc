@@ -18,6 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using fsp::test::be_i32;
+using fsp::test::be_i64;
+using fsp::test::be_utf;
+using fsp::test::sample_with_value_serializer;
+
 const char* kRes = "testdata/flink-repo/flink-tests/src/test/resources/";
 const char* kKeyedUid = "CheckpointingKeyedStateFlatMap1";
 const char* kKeyedId = "d5c8b168c6cbfe8c507a10f88b325243";
@@ -60,59 +65,6 @@ const fsp::Finding* one(const fsp::CheckReport& r, const std::string& rule) {
 // The emitted manifest of a snapshot (no states), with operators removed by predicate.
 nlohmann::json emitted(const fsp::SnapshotFile& sf) { return fsp::emit_job_manifest(sf, nullptr); }
 
-std::string utf(std::string_view s) {
-  std::string out;
-  fsp::ByteWriter(out).utf(s);
-  return out;
-}
-std::string i32(int32_t v) {
-  std::string out;
-  fsp::ByteWriter(out).i32(v);
-  return out;
-}
-std::string i64(int64_t v) {
-  std::string out;
-  fsp::ByteWriter(out).i64(v);
-  return out;
-}
-
-// A copy of testdata/sample-savepoint whose keyed state "order-count" has
-// `value_snapshot` as its value serializer, written as metadata `version`.
-fs::path sample_with(const std::string& tag, const std::string& value_snapshot, int32_t version) {
-  const char* kLong = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
-  fs::path src = fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint";
-  fs::path dir = fs::temp_directory_path() / ("fsp-rules-" + tag + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(src)) fs::copy_file(e.path(), dir / e.path().filename());
-  const std::string old_value = utf("VALUE_SERIALIZER") + i32(2) + utf(kLong) + i32(3);
-  const std::string new_value = utf("VALUE_SERIALIZER") + i32(2) + value_snapshot;
-  const int64_t delta = static_cast<int64_t>(new_value.size()) - static_cast<int64_t>(old_value.size());
-  std::string meta = fsp::test::read_file(dir / "_metadata");
-  auto snap = fsp::decode_metadata(meta);
-  EXPECT_TRUE(snap.ok());
-  fsp::Snapshot& s = *snap;
-  for (auto& st : s.operators[1].subtasks) {
-    fsp::KeyedHandle& k = st.managed_keyed;
-    fs::path file = dir / std::string(k.delegate.path);
-    std::string bytes = fsp::test::read_file(file);
-    size_t at = bytes.find(old_value);
-    EXPECT_NE(at, std::string::npos);
-    bytes.replace(at, old_value.size(), new_value);
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
-    std::string offsets;
-    fsp::ByteWriter w(offsets);
-    for (size_t i = 0; i < k.offsets.size(); ++i) w.i64(k.offsets[i] == 0 ? 0 : k.offsets[i] + delta);
-    k.offsets = fsp::BeLongs{s.store(offsets)};
-    k.delegate.state_size = static_cast<int64_t>(bytes.size());
-  }
-  s.version = version;
-  auto enc = fsp::encode_metadata(s);
-  EXPECT_TRUE(enc.ok()) << (enc.ok() ? "" : enc.error().to_string());
-  std::ofstream(dir / "_metadata", std::ios::binary | std::ios::trunc) << *enc;
-  return dir;
-}
-
 nlohmann::json sample_job() {
   return nlohmann::json::parse(R"({"operators": [{"uid": "orders-source"}, {"uid": "enrich-orders-uid"},
                                                  {"uid": "orders-sink"}]})");
@@ -135,6 +87,7 @@ TEST(CheckRules, SkippedEmptyStateSaysEmptyOrFullyFinished) {
       break;
     }
   ASSERT_FALSE(stateless.empty());
+  EXPECT_EQ(stateless, "330bf7ad4176e7c36829a4bf9459db07");  // FLINK_DECODING.jsonl: operator 3, stateSize 0
   auto r = run(sf, m);
   const auto* f = one(r, "skipped-empty-state");
   ASSERT_TRUE(f);
@@ -155,6 +108,7 @@ TEST(CheckRules, SkippedEmptyStateSaysEmptyOrFullyFinished) {
       break;
     }
   ASSERT_FALSE(finished.empty());
+  EXPECT_EQ(finished, "ac5b03e6e86f493dbbb249bf38563a50");  // flink-written FLINK_DECODING.jsonl: fullyFinished
   auto r2 = run(fw, m2, "", "", false);
   bool seen = false;
   for (const auto* x : with_rule(r2, "skipped-empty-state"))
@@ -284,6 +238,8 @@ TEST(CheckRules, UnalignedTopologyChangeAndRescaleBothWays) {
     for (const auto& st : ops[i].subtasks)
       if (!st.input_channels.empty() || !st.result_subpartitions.empty()) channel = static_cast<int>(i);
   ASSERT_GE(channel, 0);
+  EXPECT_EQ(ops[channel].id_hex(), "90baf0a02735d5a505080c3c698a333c");  // FLINK_DECODING.jsonl: channel state
+  EXPECT_EQ(ops[channel].parallelism, 2);
   // The same operators: nothing unaligned to say.
   auto same = run(sf, emitted(sf), "", "", false);
   EXPECT_TRUE(with_rule(same, "unaligned-topology-change").empty());
@@ -383,10 +339,10 @@ TEST(CheckRules, LegacySerializerSnapshotOfFlink17) {
 }
 
 TEST(CheckRules, KryoAndScalaSerializersOnTwoX) {
-  std::string kryo = utf("org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializerSnapshot") + i32(2) +
-                     utf("com.example.Event");
-  for (int k = 0; k < 3; ++k) kryo += i64(0x4F2C69A3D70LL) + i32(0);
-  fs::path kdir = sample_with("kryo", kryo, 4);  // a Flink 1.x (v4) snapshot
+  std::string kryo = be_utf("org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializerSnapshot") + be_i32(2) +
+                     be_utf("com.example.Event");
+  for (int k = 0; k < 3; ++k) kryo += be_i64(0x4F2C69A3D70LL) + be_i32(0);
+  fs::path kdir = sample_with_value_serializer("rules-kryo", kryo, 4);  // a Flink 1.x (v4) snapshot
   auto ksf = open(kdir);
   auto r = run(ksf, sample_job(), "2.0");
   const auto* k = one(r, "kryo-serializer");
@@ -397,10 +353,10 @@ TEST(CheckRules, KryoAndScalaSerializersOnTwoX) {
   EXPECT_TRUE(with_rule(run(ksf, sample_job(), "1.20"), "kryo-serializer").empty());
   fs::remove_all(kdir);
 
-  std::string scala = utf("org.apache.flink.api.scala.typeutils.ScalaOptionSerializerSnapshot") + i32(3) + i32(911108) +
-                      i32(1) + i32(1333245) + i32(1) + i32(1) +
-                      utf("org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot") + i32(3);
-  fs::path sdir = sample_with("scala", scala, 6);
+  std::string scala = be_utf("org.apache.flink.api.scala.typeutils.ScalaOptionSerializerSnapshot") + be_i32(3) + be_i32(911108) +
+                      be_i32(1) + be_i32(1333245) + be_i32(1) + be_i32(1) +
+                      be_utf("org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot") + be_i32(3);
+  fs::path sdir = sample_with_value_serializer("rules-scala", scala, 6);
   auto ssf = open(sdir);
   auto rs = run(ssf, sample_job(), "2.1");
   const auto* s = one(rs, "scala-serializer");
@@ -458,6 +414,7 @@ TEST(CheckRules, TtlMigrationVersionsPerBackend) {
   EXPECT_EQ(sev(rocks, "2.0", "rocksdb"), fsp::Severity::kError);
   EXPECT_EQ(sev(rocks, "2.1", "rocksdb"), fsp::Severity::kInfo);
   auto r = run(heap, m, "2.1", "hashmap");
+  ASSERT_NE(one(r, "ttl-changed"), nullptr);
   EXPECT_EQ(one(r, "ttl-changed")->flink_error,
             "For heap backends, the new state serializer (TtlSerializer(LongSerializer)) must not need ttl state "
             "migration with the old state serializer (org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot).");

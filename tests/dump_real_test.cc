@@ -66,6 +66,11 @@ int32_t tuple1_long_key_group(int64_t k, int32_t mp) {
   return fsp::key_group_for_hash(h, mp);
 }
 
+// KeyGroupRangeAssignment.assignToKeyGroup(Long k, mp) written out by hand (MathUtils.murmurHash of
+// Long.hashCode, modulo mp), so that the library's hash is checked against numbers it did not produce.
+constexpr int32_t kKeyGroupOfLongMp4[] = {2, 2, 3, 1};                                  // keys 0..3, mp 4
+constexpr int32_t kKeyGroupOfLongMp128[] = {94, 86, 127, 113, 7, 126, 18, 113, 15, 51};  // keys 0..9, mp 128
+
 std::vector<const DumpRecord*> select(const Dumped& d, const std::string& op, const std::string& state) {
   std::vector<const DumpRecord*> out;
   for (auto& r : d.records)
@@ -121,6 +126,8 @@ TEST(DumpReal, StatefulUdfMigrationSnapshots) {
         EXPECT_EQ(r->value.i, f0->i);  // key (k) -> k
         EXPECT_TRUE(r->ns.is_null());  // VoidNamespace
         EXPECT_EQ(r->key_group, tuple1_long_key_group(f0->i, 4));
+        ASSERT_TRUE(f0->i >= 0 && f0->i < 4) << f0->i;
+        EXPECT_EQ(r->key_group, kKeyGroupOfLongMp4[f0->i]) << f0->i;
         keys.insert(f0->i);
       }
       EXPECT_EQ(keys, (std::set<int64_t>{0, 1, 2, 3}));
@@ -134,6 +141,8 @@ TEST(DumpReal, StatefulUdfMigrationSnapshots) {
         EXPECT_EQ(r->value.i, f0->i);
         EXPECT_EQ(r->ns.i, f0->i);  // Long namespace = the key's f0
         EXPECT_EQ(r->key_group, tuple1_long_key_group(f0->i, 4));
+        ASSERT_TRUE(f0->i >= 0 && f0->i < 4) << f0->i;
+        EXPECT_EQ(r->key_group, kKeyGroupOfLongMp4[f0->i]) << f0->i;
       }
       for (const char* t : {"_timer_state/event_timer", "_timer_state/processing_timer"}) {
         auto timers = select(d, timely, t);
@@ -147,6 +156,8 @@ TEST(DumpReal, StatefulUdfMigrationSnapshots) {
           keys.insert(f0->i);
           EXPECT_EQ(r->ns.i, f0->i);
           EXPECT_EQ(r->key_group, tuple1_long_key_group(f0->i, 4));
+          ASSERT_TRUE(f0->i >= 0 && f0->i < 4) << f0->i;
+          EXPECT_EQ(r->key_group, kKeyGroupOfLongMp4[f0->i]) << f0->i;
         }
         EXPECT_EQ(keys, (std::set<int64_t>{0, 1, 2, 3})) << t;
       }
@@ -204,6 +215,8 @@ TEST(DumpReal, TableStateValues) {
     EXPECT_EQ(r.key_group, fsp::key_group_for_hash(
                                static_cast<int32_t>(static_cast<uint64_t>(r.key.i) ^ (static_cast<uint64_t>(r.key.i) >> 32)),
                                128));
+    ASSERT_TRUE(r.key.i >= 0 && r.key.i < 10) << r.state << " key " << r.key.i;
+    EXPECT_EQ(r.key_group, kKeyGroupOfLongMp128[r.key.i]) << r.state << " key " << r.key.i;
     std::string v = json(r.value);
     if (r.has_user_key) v = json(r.user_key) + "=" + v;
     by_state[r.state][r.key.i].insert(v);
@@ -257,7 +270,7 @@ TEST(DumpReal, EntryCountsMatchInspectStatistics) {
   for (auto& row : fsp::test::manifest()) {
     auto path = shared / "testdata" / "flink-repo" / row.path;
     auto f = fsp::open_snapshot(path.string());
-    if (!f) continue;
+    ASSERT_TRUE(f.ok()) << row.path << ": " << f.error().to_string();  // Flink's loader read every one of them
     auto st = fsp::read_states(*f, {});
     ASSERT_TRUE(st.ok());
     std::map<std::string, int64_t> got;
@@ -300,6 +313,7 @@ TEST(DumpReal, KeyFilterReadsOnlyItsKeyGroup) {
     ASSERT_EQ(d.records.size(), 1u) << key;
     EXPECT_EQ(json(d.records[0].key), "{\"f0\":2}");
     EXPECT_EQ(d.records[0].key_group, tuple1_long_key_group(2, 4));
+    EXPECT_EQ(d.records[0].key_group, kKeyGroupOfLongMp4[2]);
     EXPECT_EQ(d.records[0].value.i, 2);
   }
   fsp::DumpOptions o;
@@ -308,6 +322,7 @@ TEST(DumpReal, KeyFilterReadsOnlyItsKeyGroup) {
   ASSERT_TRUE(f.ok());
   auto c = fsp::dump_states(*f, o, [](const DumpRecord&) { return true; }, [](const std::string&) {});
   EXPECT_FALSE(c.ok());
+  EXPECT_TRUE(fsp::test::is_error(c, fsp::ErrorKind::kUsage, {"--key \"not a long\" is not a value of the key type"}));
 }
 
 // The CLI: JSON Lines on stdout, -o FILE.zst through the zstd filter (read back with Boost's decompressor).
@@ -319,17 +334,20 @@ TEST(DumpReal, CliWritesJsonLinesAndZstd) {
   auto plain = fsp::test::run_command(fsp::test::cli_path() + " dump " + snap + " --state broadcast-state-2 2>/dev/null");
   ASSERT_EQ(plain.exit_code, 0);
   size_t lines = 0;
+  std::multiset<std::string> keys;
   std::istringstream in(plain.out);
   for (std::string line; std::getline(in, line); ++lines) {
     auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["state"], "broadcast-state-2");
     EXPECT_EQ(j["kind"], "broadcast");
     EXPECT_EQ(j["key"].get<std::string>(), std::to_string(j["value"].get<int64_t>()));
+    keys.insert(j["key"].get<std::string>());
   }
   EXPECT_EQ(lines, 16u);  // 4 entries x 4 subtasks
-  auto dir = fs::temp_directory_path() / ("fsp-dump-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  auto zst = dir / "out.jsonl.zst";
+  // GROUND_TRUTH.md: broadcast-state-2 holds "0"=0 .. "3"=3, a full copy in each of the 4 subtasks.
+  EXPECT_EQ(keys, (std::multiset<std::string>{"0", "0", "0", "0", "1", "1", "1", "1", "2", "2", "2", "2", "3", "3", "3", "3"}));
+  fsp::test::TempDir dir;
+  auto zst = dir.path / "out.jsonl.zst";
   auto z = fsp::test::run_command(fsp::test::cli_path() + " dump " + snap + " --state broadcast-state-2 -o " +
                                   zst.string() + " 2>/dev/null");
   ASSERT_EQ(z.exit_code, 0);
@@ -341,5 +359,4 @@ TEST(DumpReal, CliWritesJsonLinesAndZstd) {
   EXPECT_NE(fsp::test::read_file(zst).substr(0, 4), plain.out.substr(0, 4));  // compressed: zstd magic
   auto bad = fsp::test::run_command(fsp::test::cli_path() + " dump " + snap + " --key '{\"no\":1}' 2>&1");
   EXPECT_EQ(bad.exit_code, 64) << bad.out;
-  fs::remove_all(dir);
 }

@@ -101,6 +101,8 @@ TEST(LintRules, StateSizeOnTheHeapAboveTheThreshold) {
   EXPECT_EQ(f->evidence["backend"], "hashmap");
   const int64_t bytes = f->evidence["keyed_state_bytes"].get<int64_t>();
   EXPECT_GT(bytes, 0);
+  // FLINK_DECODING.jsonl: Timely1's four KeyGroupsStateHandles hold 1161 + 1508 + 1580 + 1508 bytes.
+  EXPECT_EQ(bytes, 5757);
   EXPECT_NE(f->message.find("large keyed state (" + std::to_string(bytes) + " bytes) on the heap"), std::string::npos)
       << f->message;
   // At the threshold: no finding; one byte below it: a finding.
@@ -126,6 +128,8 @@ TEST(LintRules, StateSizeOfFullRocksDbCheckpointsOnly) {
   EXPECT_NE(f->fix.find("execution.checkpointing.incremental"), std::string::npos) << f->fix;
   EXPECT_EQ(findings(r, "state-size").size(), 4u);
   const int64_t bytes = f->evidence["keyed_state_bytes"].get<int64_t>();
+  // FLINK_DECODING.jsonl: FlatMap1's three IncrementalRemoteKeyedStateHandles hold 13775 + 13783 + 13772 bytes.
+  EXPECT_EQ(bytes, 41330);
   o.large_full_snapshot_bytes = bytes;
   EXPECT_EQ(find(lint(cp, o), "state-size", kFlatMap1), nullptr);
   o.large_full_snapshot_bytes = bytes - 1;
@@ -155,6 +159,7 @@ TEST(LintRules, LargeMaxParallelismAboveTheThreshold) {
     EXPECT_NE(f->message.find("very large max parallelism 4"), std::string::npos) << f->message;
   }
   // The keyed operators: max parallelism 4 equals their parallelism; that warning wins.
+  ASSERT_NE(find(r, "max-parallelism", kFlatMap1), nullptr);
   EXPECT_NE(find(r, "max-parallelism", kFlatMap1)->message.find("equals the parallelism"), std::string::npos);
 }
 
@@ -184,6 +189,7 @@ TEST(LintRules, ChannelStateOfAnUnalignedCheckpoint) {
   std::map<K, std::string> expected{{{kSource1, ""}, "info"}, {{kFlatMap1, ""}, "info"}, {{kFlatMap2, ""}, "info"},
                                     {{kSource2, ""}, "info"}};
   EXPECT_EQ(findings(r, "channel-state"), expected);
+  ASSERT_NE(find(r, "channel-state", kSource1), nullptr);
   EXPECT_NE(find(r, "channel-state", kSource1)->message.find("unaligned-checkpoint channel state"), std::string::npos);
   // Savepoints are aligned.
   SnapshotFile sp = open(shared, "new-stateful-udf-migration-itcase-flink1.17-rocksdb-savepoint-native");

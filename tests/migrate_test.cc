@@ -21,22 +21,9 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
+using test::TempDir;
 
 const char* kStateful = "testdata/flink-repo/flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "fsp-migrate-XXXXXX").string();
-    std::vector<char> b(t.begin(), t.end());
-    b.push_back('\0');
-    path = ::mkdtemp(b.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 Result<MigratePlan> migrate(const fs::path& src, const fs::path& out, const MigrateOptions& o0) {
   auto sf = open_snapshot(src.string());
@@ -102,7 +89,9 @@ TEST(Migrate, RenameAndDropChangeNothingElse) {
     ASSERT_TRUE(sf);
     for (auto& op : sf->snapshot.operators)
       if (op.id_hex() == renamed_new) {
-        if (sf->snapshot.version >= 5) EXPECT_EQ(op.uid, "flatmap-renamed");
+        if (sf->snapshot.version >= 5) {
+          EXPECT_EQ(op.uid, "flatmap-renamed");
+        }
         EXPECT_EQ(op.parallelism, 4);
       }
     auto states = read_states(*sf);
@@ -238,6 +227,22 @@ TEST(Migrate, MaxParallelism4To128AndBack) {
       total += e.count;
     }
     EXPECT_EQ(total, moved);
+    // Flink's key groups of the Long keys 0..3 at max parallelism 128 (MathUtils.murmurHash of
+    // Long.hashCode, by hand): the migrated flat map's four entries sit exactly there.
+    const int32_t kGroupOfKey128[] = {94, 86, 127, 113};
+    const auto& groups = b["d5c8b168c6cbfe8c507a10f88b325243"].by_state_group["state-name"];
+    std::set<int32_t> got_groups;
+    for (auto& [kg, entries] : groups) {
+      got_groups.insert(kg);
+      for (auto& [key, value] : entries) {
+        ASSERT_GE(key.size(), 8u);
+        ByteReader kr(key);
+        int64_t k = kr.i64();
+        ASSERT_TRUE(k >= 0 && k < 4) << k;
+        EXPECT_EQ(kg, kGroupOfKey128[k]) << "key " << k;
+      }
+    }
+    EXPECT_EQ(got_groups, (std::set<int32_t>{86, 94, 113, 127}));
 
     MigrateOptions back;
     back.max_parallelism = 4;
@@ -277,7 +282,9 @@ TEST(Migrate, MaxParallelism4To128AndBack) {
       }
     }
     EXPECT_GT(compared, 0);
-    if (v.find("rocksdb") != std::string::npos) EXPECT_GT(identical, 0);
+    if (v.find("rocksdb") != std::string::npos) {
+      EXPECT_GT(identical, 0);
+    }
   }
 }
 
@@ -324,6 +331,11 @@ TEST(Migrate, CliDryRunWritesNothing) {
 namespace fsp {
 namespace {
 
+// `flink-savepoint <args>` with `snapshot` and `more` (quoted here), stdout and stderr.
+test::CommandResult cli(const std::string& command, const fs::path& snapshot, const std::string& more) {
+  return test::run_cli(command + " " + test::shell_quote(snapshot.string()) + " " + more);
+}
+
 // check against a manifest with "max_parallelism": 128: incompatible with the
 // source (max parallelism 4), compatible once migrated.
 TEST(Migrate, CheckIsCompatibleAfterMigratingTo128) {
@@ -337,14 +349,13 @@ TEST(Migrate, CheckIsCompatibleAfterMigratingTo128) {
   {"uid": "CheckpointingKeyedStateFlatMap2", "parallelism": 4}, {"uid": "CheckpointingTimelyStatefulOperator2", "parallelism": 4},
   {"operator_id": "06d8049845c382d79d17d43c9ef349f7", "parallelism": 4},
   {"operator_id": "330bf7ad4176e7c36829a4bf9459db07", "parallelism": 4}]})";
-  std::string job = (tmp.path / "job.json").string();
-  auto before = test::run_command(test::cli_path() + " check '" + src.string() + "' --job '" + job + "'");
+  const std::string job = "--job " + test::shell_quote((tmp.path / "job.json").string());
+  auto before = cli("check", src, job);
   EXPECT_EQ(before.exit_code, 1) << before.out;
-  auto m = test::run_command(test::cli_path() + " migrate '" + src.string() + "' --output '" +
-                             (tmp.path / "out").string() + "' --max-parallelism 128");
+  auto m = cli("migrate", src, "--output " + test::shell_quote((tmp.path / "out").string()) + " --max-parallelism 128");
   ASSERT_EQ(m.exit_code, 0) << m.out;
   EXPECT_NE(m.out.find("read back and checked"), std::string::npos);
-  auto after = test::run_command(test::cli_path() + " check '" + (tmp.path / "out").string() + "' --job '" + job + "'");
+  auto after = cli("check", tmp.path / "out", job);
   EXPECT_EQ(after.exit_code, 0) << after.out;
   EXPECT_NE(after.out.find("verdict: compatible"), std::string::npos) << after.out;
   auto ins = test::run_command(test::cli_path() + " inspect '" + (tmp.path / "out").string() + "' --json");
@@ -365,15 +376,16 @@ TEST(Migrate, CheckIsCompatibleAfterRenameAndDrop) {
   {"uid": "CheckpointingKeyedStateFlatMap2", "parallelism": 4}, {"uid": "CheckpointingTimelyStatefulOperator2", "parallelism": 4},
   {"operator_id": "06d8049845c382d79d17d43c9ef349f7", "parallelism": 4},
   {"operator_id": "330bf7ad4176e7c36829a4bf9459db07", "parallelism": 4}]})";
-  std::string job = (tmp.path / "job.json").string();
-  auto before = test::run_command(test::cli_path() + " check '" + src.string() + "' --job '" + job + "'");
+  const std::string job = "--job " + test::shell_quote((tmp.path / "job.json").string());
+  auto before = cli("check", src, job);
   EXPECT_EQ(before.exit_code, 1) << before.out;
-  auto m = test::run_command(test::cli_path() + " migrate '" + src.string() + "' --output '" +
-                             (tmp.path / "out").string() +
-                             "' --rename-uid CheckpointingKeyedStateFlatMap1=flatmap-renamed --drop CheckpointingSource2");
+  auto m = cli("migrate", src,
+               "--output " + test::shell_quote((tmp.path / "out").string()) +
+                   " --rename-uid CheckpointingKeyedStateFlatMap1=flatmap-renamed --drop CheckpointingSource2");
   ASSERT_EQ(m.exit_code, 0) << m.out;
-  auto after = test::run_command(test::cli_path() + " check '" + (tmp.path / "out").string() + "' --job '" + job + "'");
+  auto after = cli("check", tmp.path / "out", job);
   EXPECT_EQ(after.exit_code, 0) << after.out;
+  EXPECT_NE(after.out.find("verdict: compatible"), std::string::npos) << after.out;
 }
 
 }  // namespace

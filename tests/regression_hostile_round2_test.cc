@@ -25,34 +25,9 @@ namespace fsp {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsp-round2-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-void write_bytes(const fs::path& p, std::string_view b) {
-  std::ofstream(p, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
-}
-
-std::string q(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-test::CommandResult cli(const std::string& args) {
-  return test::run_command(q(test::cli_path()) + " " + args + " 2>&1");
-}
+using test::TempDir;
+using test::shell_quote;
+using test::write_file;
 
 fs::path sample_metadata() { return fs::path(FSP_SOURCE_DIR) / "testdata" / "sample-savepoint" / "_metadata"; }
 
@@ -93,13 +68,13 @@ TEST(RegressionRound2, TruncatedTrailerFailsEveryCommand) {
   std::string bytes = test::read_file(sample_metadata());
   fs::path dir = tmp.path / "sp";
   fs::create_directories(dir);
-  write_bytes(dir / "_metadata", std::string_view(bytes).substr(0, bytes.size() - 7));
-  write_bytes(tmp.path / "job.json", R"({"operators": [{"uid": "x"}]})");
-  for (const std::string& args : {"inspect " + q(dir.string()), "lint --strict " + q(dir.string()),
-                                  "check " + q(dir.string()) + " --job " + q((tmp.path / "job.json").string()),
-                                  "relocate " + q(dir.string()) + " --from /a --to /b --output " +
-                                      q((tmp.path / "out").string())}) {
-    auto r = cli(args);
+  write_file(dir / "_metadata", std::string_view(bytes).substr(0, bytes.size() - 7));
+  write_file(tmp.path / "job.json", R"({"operators": [{"uid": "x"}]})");
+  for (const std::string& args : {"inspect " + shell_quote(dir.string()), "lint --strict " + shell_quote(dir.string()),
+                                  "check " + shell_quote(dir.string()) + " --job " + shell_quote((tmp.path / "job.json").string()),
+                                  "relocate " + shell_quote(dir.string()) + " --from /a --to /b --output " +
+                                      shell_quote((tmp.path / "out").string())}) {
+    auto r = test::run_cli(args);
     EXPECT_EQ(r.exit_code, 65) << args << "\n" << r.out;
     EXPECT_NE(r.out.find("CheckpointProperties"), std::string::npos) << args << "\n" << r.out;
   }
@@ -245,7 +220,7 @@ void write_many_handles(const fs::path& dir, const fs::path& state_file, int han
   auto enc = encode_metadata(s);
   ASSERT_TRUE(enc.ok()) << enc.error().to_string();
   fs::create_directories(dir);
-  write_bytes(dir / "_metadata", *enc);
+  write_file(dir / "_metadata", *enc);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -259,7 +234,7 @@ TEST(RegressionRound2, ManyHandlesOnOneCraftedProxyAreDecodedOnce) {
   TempDir tmp;
   std::string proxy = crafted_proxy(896 - crafted_proxy(0).size());
   ASSERT_EQ(proxy.size(), 896u);
-  write_bytes(tmp.path / "proxy", proxy);
+  write_file(tmp.path / "proxy", proxy);
   write_many_handles(tmp.path / "sp", tmp.path / "proxy", 10000, 896, [](int) { return 0; });
   auto sf = open_snapshot((tmp.path / "sp").string());
   ASSERT_TRUE(sf.ok()) << sf.error().to_string();
@@ -291,7 +266,7 @@ TEST(RegressionRound2, ManyHandlesOnOneCraftedProxyAreDecodedOnce) {
 TEST(RegressionRound2, ResyncWorkPerCommandIsBoundedByTheInput) {
   TempDir tmp;
   std::string proxy = crafted_proxy(4000);
-  write_bytes(tmp.path / "proxy", proxy);
+  write_file(tmp.path / "proxy", proxy);
   const int n = 2000;
   write_many_handles(tmp.path / "sp", tmp.path / "proxy", n, static_cast<int64_t>(proxy.size()),
                      [&](int i) { return static_cast<int64_t>(proxy.size()) - i; });
@@ -415,7 +390,7 @@ TEST(RegressionRound2, CopyPlanRefusesDotComponentsAndControlCharacters) {
 
 Result<NewJob> job_from_text(const TempDir& tmp, const std::string& text) {
   fs::path p = tmp.path / "job.json";
-  write_bytes(p, text);
+  write_file(p, text);
   return load_job(p.string());
 }
 
@@ -469,16 +444,31 @@ TEST(RegressionRound2, RelativeHandleNoteOnlyWhenThereAreSome) {
   TempDir tmp;
   fs::path in = shared / "testdata" / "flink-written" / "v6";
   fs::create_directories(tmp.path / "out");
-  auto r = test::run_command(q(test::cli_path()) + " relocate " + q(in.string()) + " --from /nonexistent --to /x --allow-no-match --output " +
-                        q((tmp.path / "out" / "_metadata").string()) + " 2>&1 >/dev/null");
+  auto relocate_stderr = [&](const fs::path& snapshot, const fs::path& out) {
+    return test::run_command(shell_quote(test::cli_path()) + " relocate " + shell_quote(snapshot.string()) +
+                             " --from /nonexistent --to /x --allow-no-match --output " + shell_quote(out.string()) + " 2>&1 >/dev/null");
+  };
+  auto r = relocate_stderr(in, tmp.path / "out" / "_metadata");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   auto s = open_snapshot(in.string());
   ASSERT_TRUE(s.ok());
   uint64_t relative = 0;
   for_each_stream_handle(s->snapshot, [&](const StreamHandle& h, const HandleLocation&) { relative += h.code == code::kRelative; });
-  if (relative == 0) EXPECT_EQ(r.out.find("relative handle(s)"), std::string::npos) << r.out;
-  else EXPECT_NE(r.out.find("note: " + std::to_string(relative) + " relative handle(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(relative, 5u);  // flink-written FLINK_DECODING.jsonl: v6 holds 5 RelativeFileStateHandles
+  if (relative == 0) {
+    EXPECT_EQ(r.out.find("relative handle(s)"), std::string::npos) << r.out;
+  } else {
+    EXPECT_NE(r.out.find("note: " + std::to_string(relative) + " relative handle(s)"), std::string::npos) << r.out;
+  }
+  EXPECT_NE(r.out.find("note: 5 relative handle(s)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("note: 0 relative"), std::string::npos) << r.out;
+  // A snapshot without relative handles (FLINK_DECODING.jsonl: the state-evolution 1.6 savepoint has one
+  // ByteStreamStateHandle and no file handle): no note at all.
+  fs::path none = shared / "testdata/flink-repo/flink-end-to-end-tests/flink-state-evolution-test/savepoints/1.6";
+  fs::create_directories(tmp.path / "out-none");
+  auto n = relocate_stderr(none, tmp.path / "out-none" / "_metadata");
+  EXPECT_EQ(n.exit_code, 0) << n.out;
+  EXPECT_EQ(n.out.find("relative handle(s)"), std::string::npos) << n.out;
 }
 
 // --to onto a prefix the snapshot already uses: the rewritten paths merge
@@ -529,8 +519,8 @@ TEST(RegressionRound2, OutOfMemoryUnderJsonIsJson) {
   fs::path job = tmp.path / "job.json";
   { std::ofstream(job.string()) << " "; }
   fs::resize_file(job, 1ull << 30);
-  auto r = test::run_command("ulimit -v 262144; " + q(test::cli_path()) + " check --json " + q(sample_metadata().string()) +
-                             " --job " + q(job.string()) + " 2>&1 >/dev/null");
+  auto r = test::run_command("ulimit -v 262144; " + shell_quote(test::cli_path()) + " check --json " + shell_quote(sample_metadata().string()) +
+                             " --job " + shell_quote(job.string()) + " 2>&1 >/dev/null");
   ASSERT_EQ(r.exit_code, 74) << r.out;
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;

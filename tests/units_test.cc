@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "flink_savepoint/units.h"
+#include "test_support.h"
 
 namespace fsp {
 namespace {
@@ -29,6 +30,8 @@ TEST(Units, MemorySizeErrors) {
   EXPECT_FALSE(parse_memory_size("").ok());
   EXPECT_FALSE(parse_memory_size("-1g").ok());
   EXPECT_FALSE(parse_memory_size("1.5g").ok());  // MemorySize takes integers only
+  for (const char* bad : {"", "-1g", "1.5g", "99999999999999999999999"})
+    EXPECT_TRUE(test::is_error(parse_memory_size(bad), ErrorKind::kUsage, {})) << "'" << bad << "'";
   auto big = parse_memory_size("20000000t");
   ASSERT_FALSE(big.ok());
   EXPECT_NE(big.error().message.find("too large"), std::string::npos);
@@ -57,6 +60,7 @@ TEST(Units, DurationErrors) {
   EXPECT_NE(u.error().message.find("unknown unit 'fortnights'"), std::string::npos);
   EXPECT_NE(u.error().hint.find("min"), std::string::npos);
   EXPECT_FALSE(parse_duration_ms("s").ok());
+  EXPECT_TRUE(test::is_error(parse_duration_ms("s"), ErrorKind::kUsage, {"does not start with a number"}));
   auto big = parse_duration_ms("9999999999999999 d");
   ASSERT_FALSE(big.ok());
   EXPECT_NE(big.error().message.find("too large"), std::string::npos);
