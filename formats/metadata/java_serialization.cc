@@ -420,7 +420,7 @@ class Parser {
     for (;;) {
       if (!r_.ok()) return;
       if (r_.at_end()) {
-        r_.fail("unexpected end of data: expected TC_ENDBLOCKDATA");
+        r_.fail_at(r_.pos(), "unexpected end of data: expected TC_ENDBLOCKDATA", Truncation::kReadPastEnd);
         return;
       }
       if (r_.data()[r_.pos()] == TC_ENDBLOCKDATA) {

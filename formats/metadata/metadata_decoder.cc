@@ -121,7 +121,7 @@ class Decoder {
         e.message = "the CheckpointProperties at the end of this v" + std::to_string(s.version) +
                     " file are not a complete Java serialization stream (Flink's ObjectInputStream.readObject "
                     "fails on them: java.io." +
-                    (e.message.rfind("unexpected end of data", 0) == 0 ? "EOFException" : "StreamCorruptedException") +
+                    (e.truncation == Truncation::kReadPastEnd ? "EOFException" : "StreamCorruptedException") +
                     "): " + e.message;
         e.where = "checkpoint properties";
         e.hint = "the file is truncated or corrupt; take a new savepoint, or restore an intact copy";
@@ -177,7 +177,7 @@ class Decoder {
       if (m.ok() && m.check_count(plen, 1, "master state payload bytes")) ms.payload = m.bytes(static_cast<size_t>(plen));
       if (m.ok() && !m.at_end()) m.fail("found trailing bytes in master state");
       if (!m.ok()) {
-        r_.fail_at(static_cast<size_t>(m.file_offset()), m.error().message);
+        r_.fail_at(static_cast<size_t>(m.file_offset()), m.error().message, m.error().truncation);
         return;
       }
       s.master_states.push_back(ms);
@@ -623,9 +623,7 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
   try {
     Decoder d(bytes);
     auto r = d.run(options);
-    if (!r.ok() && r.error().hint.empty() &&
-        (r.error().message.rfind("unexpected end of data", 0) == 0 ||
-         r.error().message.find("needs more bytes than remain") != std::string::npos)) {
+    if (!r.ok() && r.error().hint.empty() && r.error().truncation != Truncation::kNone) {
       Error e = r.take_error();
       e.hint = "the file ends before the data it announces: it looks truncated (an incomplete copy or upload?); "
                "compare its size (" + std::to_string(bytes.size()) + " bytes) with the original";

@@ -46,7 +46,8 @@ class ByteReader {
 
   // Records the first error at the current offset (or the given one).
   void fail(std::string message) { fail_at(pos_, std::move(message)); }
-  void fail_at(size_t pos, std::string message);
+  // `truncation` says whether the input ends where more was expected.
+  void fail_at(size_t pos, std::string message, Truncation truncation = Truncation::kNone);
 
   uint8_t u8() {
     if (!need(1, "a byte")) return 0;

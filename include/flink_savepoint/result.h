@@ -19,12 +19,22 @@ enum class ErrorKind : int {
   kIo = 74,        // EX_IOERR: reading or writing failed
 };
 
+// Whether an error says the input ends before the data it announces. Set by
+// ByteReader (its reads and count checks) so that decoders can tell a
+// truncated file from a corrupt one without reading messages.
+enum class Truncation : uint8_t {
+  kNone,
+  kReadPastEnd,   // a read needed more bytes than remain
+  kCountPastEnd,  // a count read from the input needs more bytes than remain
+};
+
 struct Error {
   ErrorKind kind = ErrorKind::kData;
   std::string message;              // what was expected / what went wrong
   std::optional<uint64_t> offset;   // byte offset in the input, when known
   std::string where;                // e.g. "operator #3 (id 69f3...), subtask 0, managed keyed state"
   std::string hint;                 // optional advice
+  Truncation truncation = Truncation::kNone;
 
   int exit_code() const { return static_cast<int>(kind); }
   // One line: "<message> at byte <offset> (<where>)".

@@ -5,11 +5,12 @@
 
 namespace fsp {
 
-void ByteReader::fail_at(size_t pos, std::string message) {
+void ByteReader::fail_at(size_t pos, std::string message, Truncation truncation) {
   if (error_) return;
   Error e;
   e.kind = ErrorKind::kData;
   e.message = std::move(message);
+  e.truncation = truncation;
   e.offset = base_ + pos;
   if (ctx_) e.where = ctx_->describe();
   error_ = std::move(e);
@@ -18,8 +19,10 @@ void ByteReader::fail_at(size_t pos, std::string message) {
 
 bool ByteReader::fail_need(size_t n, const char* what) {
   if (error_) return false;
-  fail(std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) + " bytes), " +
-       std::to_string(size_ - pos_) + " left");
+  fail_at(pos_,
+          std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) + " bytes), " +
+              std::to_string(size_ - pos_) + " left",
+          Truncation::kReadPastEnd);
   return false;
 }
 
@@ -30,8 +33,10 @@ bool ByteReader::check_count(int64_t count, size_t min_element_bytes, const char
     return false;
   }
   if (min_element_bytes > 0 && static_cast<uint64_t>(count) > remaining() / min_element_bytes) {
-    fail_at(pos_ >= 4 ? pos_ - 4 : pos_, std::string("count of ") + what + " (" + std::to_string(count) +
-                                  ") needs more bytes than remain (" + std::to_string(remaining()) + ")");
+    fail_at(pos_ >= 4 ? pos_ - 4 : pos_,
+            std::string("count of ") + what + " (" + std::to_string(count) + ") needs more bytes than remain (" +
+                std::to_string(remaining()) + ")",
+            Truncation::kCountPastEnd);
     return false;
   }
   return true;
