@@ -288,6 +288,14 @@ class Parser {
 
   // classDesc: newClassDesc | nullReference | (ClassDesc)prevObject.
   // Returns null (without failing) for TC_NULL; check r_.ok().
+  // The class descriptor of a class object, enum constant, object or array:
+  // null is an error there. nullptr after any failure.
+  std::shared_ptr<const ClassDesc> read_required_desc(size_t pos, int depth, const char* what) {
+    auto desc = read_class_desc(depth + 1);
+    if (r_.ok() && !desc) r_.fail_at(pos, std::string(what) + " with a null class descriptor");
+    return r_.ok() ? desc : nullptr;
+  }
+
   std::shared_ptr<const ClassDesc> read_class_desc(int depth) {
     if (depth > kMaxDepth) {
       r_.fail("nesting too deep (more than " + std::to_string(kMaxDepth) + " levels)");
@@ -503,12 +511,8 @@ class Parser {
         }
         case TC_CLASS: {
           // TC_CLASS classDesc newHandle
-          auto desc = read_class_desc(depth + 1);
-          if (!r_.ok()) return v;
-          if (!desc) {
-            r_.fail_at(pos, "class object with a null class descriptor");
-            return v;
-          }
+          auto desc = read_required_desc(pos, depth, "class object");
+          if (!desc) return v;
           v.kind = JavaValue::Kind::kOther;
           v.class_name = "java.lang.Class";
           v.text = desc->name;
@@ -564,12 +568,8 @@ class Parser {
   // newEnum: TC_ENUM classDesc newHandle enumConstantName
   JavaValue read_enum(size_t pos, int depth) {
     JavaValue v;
-    auto desc = read_class_desc(depth + 1);
-    if (!r_.ok()) return v;
-    if (!desc) {
-      r_.fail_at(pos, "enum constant with a null class descriptor");
-      return v;
-    }
+    auto desc = read_required_desc(pos, depth, "enum constant");
+    if (!desc) return v;
     if (!(desc->flags & SC_ENUM)) {
       r_.fail_at(pos, "enum constant of a non-enum class " + desc->name);
       return v;
@@ -590,12 +590,8 @@ class Parser {
   // newObject: TC_OBJECT classDesc newHandle classdata[]
   JavaValue read_object(size_t pos, int depth) {
     JavaValue v;
-    auto desc = read_class_desc(depth + 1);
-    if (!r_.ok()) return v;
-    if (!desc) {
-      r_.fail_at(pos, "object with a null class descriptor");
-      return v;
-    }
+    auto desc = read_required_desc(pos, depth, "object");
+    if (!desc) return v;
     if (desc->flags & SC_ENUM) {
       r_.fail_at(pos, "enum class " + desc->name + " written as an ordinary object");
       return v;
@@ -697,12 +693,8 @@ class Parser {
   // newArray: TC_ARRAY classDesc newHandle (int)size values[size]
   JavaValue read_array(size_t pos, int depth) {
     JavaValue v;
-    auto desc = read_class_desc(depth + 1);
-    if (!r_.ok()) return v;
-    if (!desc) {
-      r_.fail_at(pos, "array with a null class descriptor");
-      return v;
-    }
+    auto desc = read_required_desc(pos, depth, "array");
+    if (!desc) return v;
     const std::string& name = desc->name;
     char elem = name.size() >= 2 && name[0] == '[' ? name[1] : 0;
     bool object_elements = elem == 'L' || elem == '[';
