@@ -92,9 +92,7 @@ class Decoder {
     if (r_.ok() && s.checkpoint_id < 0) r_.fail_at(r_.pos() - 8, "invalid checkpoint ID: " + std::to_string(s.checkpoint_id));
     decode_master_states(s);
     int32_t n_ops = r_.i32();
-    if (r_.check_count(n_ops, min_operator_bytes(), "operator states") &&
-        charge(static_cast<uint64_t>(n_ops), sizeof(OperatorState), "operator states")) {
-      s.operators.resize(static_cast<size_t>(n_ops));
+    if (sized(s.operators, n_ops, min_operator_bytes(), "operator states")) {
       for (int32_t i = 0; i < n_ops && r_.ok(); ++i) {
         where_.op_index = i;
         decode_operator(s.operators[static_cast<size_t>(i)]);
@@ -216,9 +214,7 @@ class Decoder {
     if (version_ == 2) {
       op.v2_chain_length = r_.i32();
       int32_t n = r_.i32();
-      if (!r_.check_count(n, 4 + 8 + 4 + 4 + 4 + 2, "subtask states")) return;
-      if (!charge(static_cast<uint64_t>(n), sizeof(SubtaskState), "subtask states")) return;
-      op.subtasks.resize(static_cast<size_t>(n));
+      if (!sized(op.subtasks, n, 4 + 8 + 4 + 4 + 4 + 2, "subtask states")) return;
       for (auto& st : op.subtasks) {
         if (!r_.ok()) return;
         st.index = r_.i32();
@@ -250,9 +246,7 @@ class Decoder {
       if (!op.coordinator.is_null()) r_.fail("coordinator state should be null for a fully finished operator state");
       return;
     }
-    if (!r_.check_count(n, 4, "subtask states")) return;
-    if (!charge(static_cast<uint64_t>(n), sizeof(SubtaskState), "subtask states")) return;
-    op.subtasks.resize(static_cast<size_t>(n));
+    if (!sized(op.subtasks, n, 4, "subtask states")) return;
     for (auto& st : op.subtasks) {
       if (!r_.ok()) return;
       int32_t idx = r_.i32();
@@ -391,8 +385,7 @@ class Decoder {
 
   void decode_named_handles(std::vector<NamedHandle>& out, const char* what) {
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 3, what) || !charge(static_cast<uint64_t>(n), sizeof(NamedHandle), what)) return;
-    out.resize(static_cast<size_t>(n));
+    if (!sized(out, n, 3, what)) return;
     for (auto& e : out) {
       if (!r_.ok()) return;
       e.local_path = r_.utf();
@@ -402,8 +395,7 @@ class Decoder {
 
   void decode_keyed_list(std::vector<KeyedHandle>& out, int depth, const char* what) {
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 1, what) || !charge(static_cast<uint64_t>(n), sizeof(KeyedHandle), what)) return;
-    out.resize(static_cast<size_t>(n));
+    if (!sized(out, n, 1, what)) return;
     for (auto& k : out) {
       if (!r_.ok()) return;
       decode_keyed(k, depth + 1);
@@ -473,8 +465,7 @@ class Decoder {
         h.from = r_.i64();
         h.to = r_.i64();
         int32_t n = r_.i32();
-        if (!r_.check_count(n, 8, "changelog changes") || !charge(static_cast<uint64_t>(n), sizeof(ChangelogChange), "changelog changes")) return;
-        h.changes.resize(static_cast<size_t>(n));
+        if (!sized(h.changes, n, 8, "changelog changes")) return;
         for (auto& ch : h.changes) {
           ch.key_group = r_.i32();
           int32_t len = r_.i32();
@@ -489,10 +480,7 @@ class Decoder {
         h.range.start = r_.i32();
         h.range.count = r_.i32();
         int32_t n = r_.i32();
-        if (!r_.check_count(n, 9, "changelog file handles") ||
-            !charge(static_cast<uint64_t>(n), sizeof(OffsetHandle), "changelog file handles"))
-          return;
-        h.handles_and_offsets.resize(static_cast<size_t>(n));
+        if (!sized(h.handles_and_offsets, n, 9, "changelog file handles")) return;
         for (auto& ho : h.handles_and_offsets) {
           if (!r_.ok()) return;
           ho.offset = r_.i64();
@@ -521,10 +509,7 @@ class Decoder {
       return;
     }
     int32_t n = r_.i32();
-    if (!r_.check_count(n, 7, "operator state names") ||
-        !charge(static_cast<uint64_t>(n), sizeof(OperatorStateEntry), "operator state names"))
-      return;
-    h.states.resize(static_cast<size_t>(n));
+    if (!sized(h.states, n, 7, "operator state names")) return;
     for (auto& e : h.states) {
       if (!r_.ok()) return;
       e.name = r_.utf();
@@ -555,8 +540,7 @@ class Decoder {
   void decode_channels(std::vector<ChannelHandle>& out, bool input) {
     int32_t n = r_.i32();
     const char* what = input ? "input channel handles" : "result subpartition handles";
-    if (!r_.check_count(n, version_ >= 6 ? 14 : 21, what) || !charge(static_cast<uint64_t>(n), sizeof(ChannelHandle), what)) return;
-    out.resize(static_cast<size_t>(n));
+    if (!sized(out, n, version_ >= 6 ? 14 : 21, what)) return;
     for (auto& ch : out) {
       if (!r_.ok()) return;
       if (version_ >= 6) {
@@ -590,6 +574,15 @@ class Decoder {
         decode_stream(ch.delegate);
       }
     }
+  }
+
+  // Sizes `out` for a count read from the input: the count is checked
+  // against what remains (each element needs min_element_bytes) and charged.
+  template <typename T>
+  bool sized(std::vector<T>& out, int32_t n, size_t min_element_bytes, const char* what) {
+    if (!r_.check_count(n, min_element_bytes, what) || !charge(static_cast<uint64_t>(n), sizeof(T), what)) return false;
+    out.resize(static_cast<size_t>(n));
+    return true;
   }
 
   // The model may cost more memory than the bytes it comes from (a finished
