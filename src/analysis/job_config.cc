@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/text.h"
 
 namespace fsp {
 namespace {
@@ -20,11 +21,6 @@ Error bad(const std::string& path, const std::string& msg) {
   e.hint = "--config takes Flink's config.yaml or flink-conf.yaml; --deployment a FlinkDeployment or FlinkSessionJob "
            "resource (docs/job-manifest.md)";
   return e;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Flattens nested maps to dotted keys ("state: {backend: {type: x}}" -> "state.backend.type").
@@ -53,7 +49,7 @@ Result<int32_t> positive(const std::string& path, const std::string& key, const 
 }
 
 std::optional<bool> boolean(const std::string& v) {
-  std::string l = lower(v);
+  std::string l = ascii_lower(v);
   if (l == "true" || l == "yes" || l == "on") return true;
   if (l == "false" || l == "no" || l == "off") return false;
   return std::nullopt;
@@ -69,7 +65,7 @@ Status apply_keys(const std::string& path, const std::map<std::string, std::stri
     return std::nullopt;
   };
   if (auto v = get({"state.backend.type", "state.backend"})) {
-    std::string b = lower(*v);
+    std::string b = ascii_lower(*v);
     if (b == "filesystem" || b == "jobmanager" || b == "memory" || b == "fs") b = "hashmap";  // pre-1.13 names
     if (b == "rocksdb" || b == "hashmap" || b == "forst") {
       s.state_backend = b;
@@ -91,7 +87,7 @@ Status apply_keys(const std::string& path, const std::map<std::string, std::stri
   }
   if (auto v = get({"execution.state-recovery.claim-mode", "execution.savepoint-restore-mode",
                     "execution.savepoint.restore-mode"})) {
-    std::string c = lower(*v);
+    std::string c = ascii_lower(*v);
     if (c != "claim" && c != "no_claim" && c != "legacy")
       return bad(path, "execution.state-recovery.claim-mode must be CLAIM, NO_CLAIM or LEGACY, found \"" + *v + "\"");
     s.claim_mode = c;
@@ -152,7 +148,7 @@ Result<JobSettings> parse_job_settings(const std::string& text, const std::strin
           s.allow_non_restored_state = *b;
         }
         if (job["upgradeMode"] && job["upgradeMode"].IsScalar()) {
-          s.upgrade_mode = lower(job["upgradeMode"].Scalar());
+          s.upgrade_mode = ascii_lower(job["upgradeMode"].Scalar());
           if (s.upgrade_mode != "stateless" && s.upgrade_mode != "savepoint" && s.upgrade_mode != "last-state")
             return bad(path, "spec.job.upgradeMode must be stateless, savepoint or last-state, found \"" +
                                  job["upgradeMode"].Scalar() + "\"");

@@ -12,6 +12,8 @@
 
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/text.h"
+#include "flink_savepoint/units.h"
 
 namespace fsp {
 namespace {
@@ -20,18 +22,6 @@ Error bad(const std::string& path, const std::string& msg) {
   Error e = Error::usage("job manifest: " + path + ": " + msg);
   e.hint = "see docs/job-manifest.md for the keys a job manifest accepts";
   return e;
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 // "maxParallelism" / "max-parallelism" / "MaxParallelism" -> "max_parallelism".
@@ -61,8 +51,7 @@ std::string did_you_mean(const std::string& key, const std::vector<std::string>&
   std::string s = snake(key);
   auto in = [&](const std::string& k) { return std::find(known.begin(), known.end(), k) != known.end(); };
   if (in(s)) return s;
-  std::string low;
-  for (char c : key) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string low = ascii_lower(key);
   for (const auto& cand : {s, low}) {
     auto it = kAliases.find(cand);
     if (it != kAliases.end() && in(it->second)) return it->second;
@@ -160,8 +149,7 @@ Status validate_job_manifest(const nlohmann::json& j) {
                                      "; this flink-savepoint reads versions up to " +
                                      std::to_string(kJobManifestSchemaVersion) + " (upgrade flink-savepoint)");
   if (j.contains("claim_mode") && j["claim_mode"].is_string()) {
-    std::string v;
-    for (char c : j["claim_mode"].get<std::string>()) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string v = ascii_lower(j["claim_mode"].get<std::string>());
     if (v != "claim" && v != "no_claim" && v != "legacy")
       return bad("claim_mode", "must be claim, no_claim or legacy, found \"" + j["claim_mode"].get<std::string>() + "\"");
   }
@@ -204,8 +192,7 @@ Status validate_job_manifest(const nlohmann::json& j) {
                                                      "liststate", "mapstate", "value_state", "list_state", "map_state",
                                                      "union", "union_list", "operator_union_list", "operator_list_state",
                                                      "split", "split_distribute"};
-        std::string kind;
-        for (char c : s["kind"].get<std::string>()) kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string kind = ascii_lower(s["kind"].get<std::string>());
         if (!kKinds.count(kind)) {
           std::vector<std::string> v(kKinds.begin(), kKinds.end());
           std::string m = did_you_mean(kind, v);

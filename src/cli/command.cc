@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/text.h"
 #include "flink_savepoint/units.h"
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/json_writer.h"
@@ -114,20 +115,6 @@ std::string Table::render() const {
   for (const auto& r : rows_) line(r);
   return out;
 }
-
-namespace {
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-}  // namespace
 
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
