@@ -150,10 +150,6 @@ std::vector<std::string> sql_transformation_names(std::string_view node_type);
 std::string sql_transformation_uid(std::string_view format, int node_id, std::string_view type_with_version,
                                    std::string_view transformation);
 
-// Flink durations ("1 s", "0 ms", "4 d", "10 min", "500"): milliseconds, or
-// nullopt when malformed.
-std::optional<int64_t> parse_flink_duration_ms(std::string_view text);
-
 // Parses "X.Y" or "X.Y.Z" into (major, minor); false if malformed.
 bool parse_flink_version(std::string_view v, int& major, int& minor);
 

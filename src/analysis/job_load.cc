@@ -15,6 +15,8 @@
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/state.h"
+#include "flink_savepoint/text.h"
+#include "flink_savepoint/units.h"
 
 namespace fsp {
 
@@ -79,12 +81,7 @@ bool parse_id(const nlohmann::json& v, OperatorId& out) {
   return parse_operator_id(v.get<std::string>(), out);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-Result<std::string> read_text(const std::string& path) {
+Result<std::shared_ptr<const io::Buffer>> read_text(const std::string& path) {
   auto b = io::read_file(path);
   if (!b) {
     Error e = b.take_error();
@@ -93,7 +90,7 @@ Result<std::string> read_text(const std::string& path) {
     e.message = "cannot read '" + path + "': " + e.message;
     return e;
   }
-  return std::string((*b)->bytes());
+  return b;
 }
 
 // A JSON integer as a Flink (max) parallelism: 1..32768 (KeyGroupRangeAssignment's
@@ -114,8 +111,8 @@ std::optional<int32_t> flink_parallelism(const nlohmann::json& v) {
 // a NUL byte anywhere (JSON text has none; the parser would stop at it and
 // accept what came before) and an object with the same key twice (the parser
 // would keep the last one silently).
-Result<nlohmann::json> parse_strict_json(const std::string& text, const std::string& path) {
-  if (size_t nul = text.find('\0'); nul != std::string::npos)
+Result<nlohmann::json> parse_strict_json(std::string_view text, const std::string& path) {
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos)
     return bad_job("'" + path + "' has a NUL byte at offset " + std::to_string(nul) + ": not JSON text");
   std::vector<std::unordered_set<std::string>> keys;
   std::string duplicate;
@@ -141,8 +138,9 @@ std::optional<bool> ttl_value(const nlohmann::json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0;
   if (v.is_string()) {
-    std::string s = lower(v.get<std::string>());
-    if (s.empty() || s == "0" || s == "0 ms" || s == "false" || s == "off" || s == "none" || s == "disabled") return false;
+    std::string s = ascii_lower(v.get<std::string>());
+    if (s.empty() || s == "false" || s == "off" || s == "none" || s == "disabled") return false;
+    if (auto ms = parse_duration_ms(s)) return *ms > 0;  // "0 ms", "0s", "0": no TTL
     return true;
   }
   if (v.is_object()) return true;  // a TTL config object
@@ -188,7 +186,7 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
     job.schema_version = j["schema_version"].get<int>();
   if (j.contains("ignore") && j["ignore"].is_array())
     for (const auto& x : j["ignore"]) job.ignore.push_back(x.get<std::string>());
-  if (j.contains("claim_mode") && j["claim_mode"].is_string()) job.claim_mode = lower(j["claim_mode"].get<std::string>());
+  if (j.contains("claim_mode") && j["claim_mode"].is_string()) job.claim_mode = ascii_lower(j["claim_mode"].get<std::string>());
   auto str = [&](const nlohmann::json& o, const char* k) -> Result<std::string> {
     if (!o.contains(k) || o[k].is_null()) return std::string();
     if (o[k].is_string()) return o[k].get<std::string>();
@@ -215,7 +213,7 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
   }
   auto sb = str(j, "state_backend");
   if (!sb) return sb.error();
-  job.state_backend = lower(*sb);
+  job.state_backend = ascii_lower(*sb);
   if (!job.state_backend.empty() && job.state_backend != "hashmap" && job.state_backend != "rocksdb" &&
       job.state_backend != "forst")
     return bad_job("job manifest: \"state_backend\" must be hashmap, rocksdb or forst, found \"" + *sb + "\"");
@@ -283,7 +281,7 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
         st.name = s["name"].get<std::string>();
         auto k = str(s, "kind");
         if (!k) return k.error();
-        st.kind = lower(*k);
+        st.kind = ascii_lower(*k);
         auto ks = str(s, "key_serializer");
         if (!ks) return ks.error();
         st.key_serializer = *ks;
@@ -449,7 +447,8 @@ Result<NewJob> load_job(const std::string& path) {
   }
   // A snapshot directory or a _metadata file?
   bool is_snapshot = false;
-  std::string text;
+  std::string text;                         // a job description read from a pipe
+  std::shared_ptr<const io::Buffer> bytes;  // ... or from the file system seam
   bool have_text = false;
   if (path != "-" && info->is_directory) {
     if (fsys->stat(io::join_uri(path, "_metadata"))) is_snapshot = true;
@@ -478,7 +477,7 @@ Result<NewJob> load_job(const std::string& path) {
       if (!info->is_regular)
         return bad_job("'" + path + "' is a snapshot read from a pipe: give a snapshot of the new job as a file or directory");
     } else if (b) {
-      text = std::string((*b)->bytes());
+      bytes = *b;
       have_text = true;
     }
   }
@@ -496,9 +495,9 @@ Result<NewJob> load_job(const std::string& path) {
   if (!have_text) {
     auto t = read_text(path);  // "-": standard input
     if (!t) return t.error();
-    text = std::move(*t);
+    bytes = *t;
   }
-  auto parsed = parse_strict_json(text, path);
+  auto parsed = parse_strict_json(bytes ? bytes->bytes() : std::string_view(text), path);
   if (!parsed) return parsed.error();
   const nlohmann::json& j = *parsed;
   std::string kind = detect_job_kind(j);

@@ -205,10 +205,9 @@ Status validate_job_manifest(const nlohmann::json& j) {
         const auto& t = s["ttl"];
         if (t.is_number() && t.get<double>() < 0) return bad(ps + ".ttl", "must not be negative, found " + t.dump());
         if (t.is_string()) {
-          std::string v;
-          for (char c : t.get<std::string>()) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          std::string v = ascii_lower(t.get<std::string>());
           static const std::set<std::string> kWords = {"", "true", "false", "on", "off", "none", "disabled", "enabled"};
-          if (!kWords.count(v) && !parse_flink_duration_ms(v))
+          if (!kWords.count(v) && !parse_duration_ms(v))
             return bad(ps + ".ttl", "\"" + t.get<std::string>() + "\" is not a duration (\"1 h\", \"0 ms\") or true/false");
         }
         if (t.is_array()) return bad(ps + ".ttl", "must be true/false, a duration string or milliseconds, found an array");

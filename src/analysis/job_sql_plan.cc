@@ -13,10 +13,10 @@
 // functions use the plan's "uid" field when present.
 #include <algorithm>
 #include <cstdint>
-#include <cctype>
 #include <map>
 
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/units.h"
 
 namespace fsp {
 namespace {
@@ -41,38 +41,6 @@ std::string strip_exec_prefix(std::string_view type) {
 }
 
 }  // namespace
-
-std::optional<int64_t> parse_flink_duration_ms(std::string_view t) {
-  size_t i = 0;
-  while (i < t.size() && std::isspace(static_cast<unsigned char>(t[i]))) ++i;
-  if (i >= t.size() || !std::isdigit(static_cast<unsigned char>(t[i]))) return std::nullopt;
-  int64_t n = 0;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
-    if (n > (INT64_MAX - 9) / 10) return std::nullopt;
-    n = n * 10 + (t[i++] - '0');
-  }
-  while (i < t.size() && std::isspace(static_cast<unsigned char>(t[i]))) ++i;
-  std::string unit;
-  for (; i < t.size(); ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(t[i])));
-  while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) unit.pop_back();
-  // TimeUtils' units (ChronoUnit labels, singular and plural).
-  static const std::map<std::string, int64_t, std::less<>> kUnits = {
-      {"", 1},          {"ms", 1},        {"milli", 1},    {"millis", 1},   {"millisecond", 1}, {"milliseconds", 1},
-      {"s", 1000},      {"sec", 1000},    {"secs", 1000},  {"second", 1000}, {"seconds", 1000},
-      {"m", 60000},     {"min", 60000},   {"mins", 60000}, {"minute", 60000}, {"minutes", 60000},
-      {"h", 3600000},   {"hour", 3600000}, {"hours", 3600000},
-      {"d", 86400000},  {"day", 86400000}, {"days", 86400000},
-      {"us", 0},        {"micro", 0},     {"micros", 0},   {"microsecond", 0}, {"microseconds", 0},
-      {"ns", 0},        {"nano", 0},      {"nanos", 0},    {"nanosecond", 0}, {"nanoseconds", 0}};
-  auto it = kUnits.find(unit);
-  if (it == kUnits.end()) return std::nullopt;
-  if (it->second == 0) {  // sub-millisecond units: round up any non-zero value to 1 ms
-    int64_t div = unit[0] == 'u' || unit[0] == 'm' ? 1000 : 1000000;
-    return n == 0 ? 0 : std::max<int64_t>(1, n / div);
-  }
-  if (n > INT64_MAX / it->second) return std::nullopt;
-  return n * it->second;
-}
 
 std::vector<std::string> sql_transformation_names(std::string_view node_type) {
   // The exceptions to "transformation name = type without stream-exec-",
@@ -166,7 +134,7 @@ Result<NewJob> parse_sql_plan(const nlohmann::json& j) {
         x.index = e.contains("index") && e["index"].is_number_integer() ? e["index"].get<int>() : static_cast<int>(k);
         if (e.contains("name") && e["name"].is_string()) x.name = e["name"].get<std::string>();
         if (e.contains("ttl") && e["ttl"].is_string()) {
-          auto ms = parse_flink_duration_ms(e["ttl"].get<std::string>());
+          auto ms = parse_duration_ms(e["ttl"].get<std::string>());
           if (!ms)
             return bad("node " + std::to_string(id) + ": \"state\"[" + std::to_string(k) + "].ttl \"" +
                        e["ttl"].get<std::string>() + "\" is not a duration");
@@ -178,7 +146,7 @@ Result<NewJob> parse_sql_plan(const nlohmann::json& j) {
       }
     } else if (n.contains("configuration") && n["configuration"].is_object() &&
                n["configuration"].contains("table.exec.state.ttl") && n["configuration"]["table.exec.state.ttl"].is_string()) {
-      if (auto ms = parse_flink_duration_ms(n["configuration"]["table.exec.state.ttl"].get<std::string>()))
+      if (auto ms = parse_duration_ms(n["configuration"]["table.exec.state.ttl"].get<std::string>()))
         ttl.push_back({-1, "table.exec.state.ttl", *ms});
     }
     std::vector<std::string> names = sql_transformation_names(type);
