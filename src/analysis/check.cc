@@ -5,12 +5,14 @@
 #include <set>
 #include <unordered_map>
 
+#include "flink_savepoint/byte_reader.h"
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/summary.h"
+#include "flink_savepoint/text.h"
 #include "flink_savepoint/walk.h"
 
 namespace fsp {
@@ -99,11 +101,6 @@ MetaRange meta_range(int32_t v) {
   }
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot" -> "long"
 std::string serializer_key(std::string_view cls) {
   std::string s(cls);
@@ -116,13 +113,13 @@ std::string serializer_key(std::string_view cls) {
       break;
     }
   }
-  return lower(s);
+  return ascii_lower(s);
 }
 
 bool same_serializer(std::string_view a, std::string_view b) { return serializer_key(a) == serializer_key(b); }
 
 std::string flink_state_type(const std::string& kind) {
-  std::string k = lower(kind);
+  std::string k = ascii_lower(kind);
   if (k == "value" || k == "list" || k == "map" || k == "reducing" || k == "aggregating" || k == "folding") {
     std::string u = k;
     for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -132,7 +129,7 @@ std::string flink_state_type(const std::string& kind) {
 }
 
 std::string normalize_kind(std::string k) {
-  k = lower(std::move(k));
+  k = ascii_lower(k);
   if (k == "liststate" || k == "list_state") return "list";
   if (k == "valuestate" || k == "value_state") return "value";
   if (k == "mapstate" || k == "map_state") return "map";
@@ -236,9 +233,9 @@ class Checker {
       if (parse_flink_version(t, a, b)) target_ = V(a, b);
       r_.target_flink = t;
     }
-    backend_ = lower(!opt_.state_backend.empty() ? opt_.state_backend : job_.state_backend);
+    backend_ = ascii_lower(!opt_.state_backend.empty() ? opt_.state_backend : job_.state_backend);
     r_.state_backend = backend_;
-    r_.claim_mode = lower(!opt_.claim_mode.empty() ? opt_.claim_mode : job_.claim_mode);
+    r_.claim_mode = ascii_lower(!opt_.claim_mode.empty() ? opt_.claim_mode : job_.claim_mode);
     anrs_ = opt_.allow_non_restored_state.value_or(job_.allow_non_restored_state.value_or(false));
     r_.allow_non_restored_state = anrs_;
     if (!target_.known())
@@ -755,11 +752,17 @@ class Checker {
         rules.push_back(r);
     else if (!jo.sql_state_ttl.empty())
       rules.push_back("ttl-changed");
-    if (target_.known()) {
-      if (target_ >= V(1, 17)) rules.push_back("legacy-serializer-snapshot");
-      if (target_ >= V(2, 0)) rules.push_back("scala-serializer");
-      if (target_ >= V(2, 0) && s_.version <= 4) rules.push_back("kryo-serializer");
-    }
+    for (auto& r : serializer_rules()) rules.push_back(std::move(r));
+    return rules;
+  }
+
+  // The serializer rules the target version brings (none when it is unknown).
+  std::vector<std::string> serializer_rules() const {
+    std::vector<std::string> rules;
+    if (!target_.known()) return rules;
+    if (target_ >= V(1, 17)) rules.push_back("legacy-serializer-snapshot");
+    if (target_ >= V(2, 0)) rules.push_back("scala-serializer");
+    if (target_ >= V(2, 0) && s_.version <= 4) rules.push_back("kryo-serializer");
     return rules;
   }
 
@@ -824,13 +827,9 @@ class Checker {
       // Read, but a serializer snapshot was not understood: its nested
       // serializers (Kryo, Scala, legacy config snapshots) may be hidden.
       if (target_.known() && target_ >= V(1, 17)) {
-        std::vector<std::string> rules;
-        rules.push_back("legacy-serializer-snapshot");
-        if (target_ >= V(2, 0)) rules.push_back("scala-serializer");
-        if (target_ >= V(2, 0) && s_.version <= 4) rules.push_back("kryo-serializer");
         for (const auto& x : st->states)
           if (!x.serializers_decoded && !internal_state(x)) {
-            r_.unevaluated.push_back({join(rules), op.id_hex(),
+            r_.unevaluated.push_back({join(serializer_rules()), op.id_hex(),
                                       "state \"" + x.name + "\": a serializer snapshot in " + x.type +
                                           " was not understood, so the serializers nested in it are not known"});
             break;
@@ -858,11 +857,11 @@ class Checker {
       const auto& op = s_.operators[i];
       // Which plan entry governs which backend state: one entry (or one TTL
       // for all) governs every state; "left"/"right" labels pair by side.
+      bool all_same = true;
+      for (const auto& e : jo.sql_state_ttl) all_same &= (e.ttl_ms > 0) == (jo.sql_state_ttl[0].ttl_ms > 0);
       auto entry_for = [&](const StateInfo& x) -> const SqlStateTtl* {
-        bool all_same = true;
-        for (const auto& e : jo.sql_state_ttl) all_same &= (e.ttl_ms > 0) == (jo.sql_state_ttl[0].ttl_ms > 0);
         if (all_same) return &jo.sql_state_ttl[0];
-        std::string n = lower(x.name);
+        std::string n = ascii_lower(x.name);
         // Multi-way joins: "multi-join-input-2" is the state of plan entry 2 ("input-state-2").
         size_t d = n.size();
         while (d > 0 && std::isdigit(static_cast<unsigned char>(n[d - 1]))) --d;
@@ -874,7 +873,7 @@ class Checker {
         for (const char* side : {"left", "right"})
           if (n.find(side) != std::string::npos)
             for (const auto& e : jo.sql_state_ttl)
-              if (lower(e.name).find(side) != std::string::npos) return &e;
+              if (ascii_lower(e.name).find(side) != std::string::npos) return &e;
         return nullptr;
       };
       for (const StateInfo* x : keyed) {
@@ -925,7 +924,7 @@ class Checker {
         if (r != rule) continue;
         if (colon == std::string::npos) return true;
         std::string o = sp.substr(colon + 1);
-        if (o == uid || lower(o) == op_id) return true;
+        if (o == uid || ascii_lower(o) == op_id) return true;
       }
       return false;
     };
@@ -1165,9 +1164,9 @@ std::optional<CheckReport> check_undecodable_header(const std::string& snapshot_
   if (*p == "-") return std::nullopt;  // standard input was consumed by the failed decode
   auto bytes = io::read_file(*p);
   if (!bytes || (*bytes)->bytes().size() < 8) return std::nullopt;
-  const auto* h = reinterpret_cast<const unsigned char*>((*bytes)->bytes().data());
-  uint32_t magic = (uint32_t(h[0]) << 24) | (uint32_t(h[1]) << 16) | (uint32_t(h[2]) << 8) | h[3];
-  int32_t version = static_cast<int32_t>((uint32_t(h[4]) << 24) | (uint32_t(h[5]) << 16) | (uint32_t(h[6]) << 8) | h[7]);
+  const auto* h = reinterpret_cast<const uint8_t*>((*bytes)->bytes().data());
+  uint32_t magic = ByteReader::load_be32(h);
+  int32_t version = static_cast<int32_t>(ByteReader::load_be32(h + 4));
   if (magic != static_cast<uint32_t>(kMetadataMagic) || version != 1) return std::nullopt;
   CheckReport r;
   r.snapshot_path = snapshot_path;
