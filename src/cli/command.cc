@@ -132,26 +132,27 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
   return best_d <= limit ? best : std::string();
 }
 
-CLI::Validator size_value() {
+namespace {
+// A validator that rewrites the option's text to the number `parse` gives.
+template <typename Parse>
+CLI::Validator unit_value(Parse parse, const char* examples, const char* name) {
   return CLI::Validator(
-      [](std::string& v) -> std::string {
-        auto r = parse_memory_size(v);
-        if (!r) return r.error().message + " (e.g. 512mb, 1g, 64 kb or a number of bytes)";
+      [parse, examples](std::string& v) -> std::string {
+        auto r = parse(v);
+        if (!r) return r.error().message + examples;
         v = std::to_string(*r);
         return {};
       },
-      "SIZE");
+      name);
+}
+}  // namespace
+
+CLI::Validator size_value() {
+  return unit_value(parse_memory_size, " (e.g. 512mb, 1g, 64 kb or a number of bytes)", "SIZE");
 }
 
 CLI::Validator duration_value() {
-  return CLI::Validator(
-      [](std::string& v) -> std::string {
-        auto r = parse_duration_ms(v);
-        if (!r) return r.error().message + " (e.g. 30 s, 2 min, 1h, 7d or a number of milliseconds)";
-        v = std::to_string(*r);
-        return {};
-      },
-      "DURATION");
+  return unit_value(parse_duration_ms, " (e.g. 30 s, 2 min, 1h, 7d or a number of milliseconds)", "DURATION");
 }
 
 StreamTable::StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned)
