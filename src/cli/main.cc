@@ -96,8 +96,11 @@ int main(int argc, char** argv) {
   fsp::cli::add_gc_command(app, ctx);
   fsp::cli::add_completion_commands(app, ctx);
 
-  // `help` and `help COMMAND`, as git and kubectl have them.
   std::vector<std::string> args(argv, argv + argc);
+  for (const auto& a : args)
+    if (a == "--json") ctx.json = true;
+  // `help` and `help COMMAND`, as git and kubectl have them; `help NAME` for
+  // no command is the unknown-command error, with its "did you mean".
   if (argc >= 2 && args[1] == "help") {
     if (argc == 2) {
       std::cout << app.help();
@@ -107,11 +110,10 @@ int main(int argc, char** argv) {
       std::cout << cmd->help(app.get_name());
       return 0;
     }
+    char* shifted[] = {argv[0], argv[2]};
+    return fsp::cli::report(ctx, unknown_argument(app, 2, shifted, CLI::ExtrasError({args[2]}).what()));
   }
-  for (const auto& a : args)
-    if (a == "--json") ctx.json = true;
   try {
-    if (argc >= 2 && args[1] == "help") throw CLI::ExtrasError({args[2]});
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -121,10 +123,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Command-line errors follow the error contract too (docs/errors.md).
-    std::vector<char*> shifted;
-    if (argc >= 3 && args[1] == "help") shifted = {argv[0], argv[2]};
-    return fsp::cli::report(ctx, shifted.empty() ? unknown_argument(app, argc, argv, e.what())
-                                                 : unknown_argument(app, 2, shifted.data(), e.what()));
+    return fsp::cli::report(ctx, unknown_argument(app, argc, argv, e.what()));
   } catch (const std::bad_alloc&) {
     // EX_IOERR: the machine could not provide the memory. What the failed
     // command held is freed by now (no document tree is built); the report
