@@ -148,6 +148,15 @@ Result<int> open_regular(const std::string& path, struct stat& st) {
   return f.release();
 }
 
+// A local regular file, mapped (open_regular, then map_regular).
+Result<std::shared_ptr<const Buffer>> map_path(const std::string& path, uint64_t max_bytes) {
+  struct stat st {};
+  auto fd = open_regular(path, st);
+  if (!fd) return fd.take_error();
+  Fd closer(*fd);
+  return map_regular(closer.fd, st, path, max_bytes);
+}
+
 class LocalRandomAccessFile final : public RandomAccessFile {
  public:
   LocalRandomAccessFile(std::string uri, int fd, uint64_t size) : uri_(std::move(uri)), fd_(fd), size_(size) {}
@@ -332,11 +341,7 @@ class LocalWritableFile final : public WritableFile {
 
     // Read back what is on disk and check it.
     {
-      struct stat st {};
-      auto fd = open_regular(tmp_, st);
-      if (!fd) return Error::io("cannot read back '" + tmp_ + "': " + fd.error().to_string());
-      Fd closer(*fd);
-      auto back = map_regular(closer.fd, st, tmp_, 0);
+      auto back = map_path(tmp_, 0);
       if (!back) return Error::io("cannot read back '" + tmp_ + "': " + back.error().to_string());
       std::string_view got = (*back)->bytes();
       if (got.size() != expected_size_)
@@ -356,11 +361,7 @@ class LocalWritableFile final : public WritableFile {
         return Error::cant_create("the backup '" + backup + "' already exists; move it away first");
       } else {
         // No hard links here: copy the original.
-        struct stat st {};
-        auto ofd = open_regular(target_, st);
-        if (!ofd) return Error::io("cannot read '" + target_ + "' to back it up: " + ofd.error().to_string());
-        Fd oc(*ofd);
-        auto orig = map_regular(oc.fd, st, target_, 0);
+        auto orig = map_path(target_, 0);
         if (!orig) return Error::io("cannot read '" + target_ + "' to back it up: " + orig.error().to_string());
         Fd b(::open(backup.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_));
         if (b.fd < 0) return Error::cant_create("cannot create the backup '" + backup + "': " + errno_text(errno));
@@ -473,12 +474,7 @@ class LocalFileSystem final : public FileSystem {
       if (S_ISREG(st.st_mode)) return map_regular(fd.fd, st, uri, options.max_bytes);
       return read_stream(fd.fd, uri, options.max_bytes);
     }
-    std::string p = normalize_local(uri);
-    struct stat st {};
-    auto fd = open_regular(p, st);
-    if (!fd) return fd.take_error();
-    Fd closer(*fd);
-    return map_regular(closer.fd, st, p, options.max_bytes);
+    return map_path(normalize_local(uri), options.max_bytes);
   }
 
   Result<std::unique_ptr<RandomAccessFile>> open(const std::string& uri) override {
