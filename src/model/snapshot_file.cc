@@ -36,9 +36,7 @@ Result<std::string> resolve_metadata_path(const std::string& path) {
                            (colon == std::string::npos ? std::string() : e.message.substr(colon)));
   }
   if (st->is_directory) {
-    std::string p = path;
-    if (!p.empty() && p.back() != '/') p += '/';
-    p += "_metadata";
+    std::string p = io::join_uri(path, "_metadata");
     if (!(*fs)->stat(p)) {
       Error e = Error::no_input("cannot find meta data file '_metadata' in directory '" + path + "'");
       e.hint = "point at the _metadata file itself, or at the savepoint/checkpoint directory (chk-N) that holds it";
