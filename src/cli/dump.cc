@@ -1,18 +1,18 @@
 // flink-savepoint dump SNAPSHOT: the state itself, as JSON Lines (docs/dump.md).
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
-#include <boost/iostreams/device/file.hpp>
+#include <boost/iostreams/concepts.hpp>
 #include <boost/iostreams/filter/zstd.hpp>
 #include <boost/iostreams/filtering_stream.hpp>
 
 #include "flink_savepoint/dump.h"
 #include "flink_savepoint/dump_json.h"
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/path_map.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "src/cli/command.h"
@@ -31,6 +31,22 @@ bool ends_with(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
+// The end of the output chain: the file-system seam's writer (a temporary
+// file beside the target, renamed into place on commit, mode and owner kept).
+class WritableSink : public boost::iostreams::sink {
+ public:
+  WritableSink(io::WritableFile* file, Status* status) : file_(file), status_(status) {}
+  // After a failure the rest is dropped: the caller tests the status.
+  std::streamsize write(const char* s, std::streamsize n) {
+    if (status_->ok()) *status_ = file_->append(std::string_view(s, static_cast<size_t>(n)));
+    return n;
+  }
+
+ private:
+  io::WritableFile* file_;
+  Status* status_;
+};
+
 int run(Context& ctx, const DumpCliOptions& o) {
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
@@ -45,19 +61,24 @@ int run(Context& ctx, const DumpCliOptions& o) {
   d.limit = o.limit;
 
   // Output: stdout, a file, or a zstd-compressed file (FILE.zst). A file is
-  // written beside its target and renamed into place once complete.
-  std::string tmp;
+  // written through the seam: beside its target, renamed into place once complete.
+  std::unique_ptr<io::WritableFile> file;
+  Status file_status;
   std::unique_ptr<boost::iostreams::filtering_ostream> file_out;
   if (!o.output.empty() && o.output != "-") {
     std::error_code ec;
     if (std::filesystem::exists(o.output, ec) && !std::filesystem::is_regular_file(o.output, ec))
       return report(ctx, Error::usage("-o " + o.output + " exists and is not a regular file"));
-    tmp = o.output + ".partial-" + std::to_string(getpid());
+    auto fsys = io::file_system_for(o.output);
+    if (!fsys) return report(ctx, fsys.error());
+    io::WriteOptions wo;
+    wo.overwrite = true;
+    auto f = (*fsys)->create(o.output, wo);
+    if (!f) return report(ctx, f.error());
+    file = std::move(*f);
     file_out = std::make_unique<boost::iostreams::filtering_ostream>();
     if (ends_with(o.output, ".zst")) file_out->push(boost::iostreams::zstd_compressor());
-    boost::iostreams::file_sink sink(tmp, std::ios::binary | std::ios::trunc);
-    if (!sink.is_open()) return report(ctx, Error::cant_create("cannot create " + tmp));
-    file_out->push(sink);
+    file_out->push(WritableSink(file.get(), &file_status), 1 << 16);  // 64 KiB per write
   }
   std::ostream& os = file_out ? static_cast<std::ostream&>(*file_out) : std::cout;
   std::string buf;
@@ -68,7 +89,7 @@ int run(Context& ctx, const DumpCliOptions& o) {
       os.write(buf.data(), static_cast<std::streamsize>(buf.size()));
       buf.clear();
     }
-    return static_cast<bool>(os);
+    return static_cast<bool>(os) && file_status.ok();
   };
   auto problem = [&](const std::string& p) {
     if (p.rfind("error:", 0) == 0) had_error = true;
@@ -79,17 +100,13 @@ int run(Context& ctx, const DumpCliOptions& o) {
   os.flush();
   bool write_ok = static_cast<bool>(os);
   if (file_out) {
-    file_out->reset();  // flushes the zstd frame and closes the file
-    if (!write_ok) {
-      std::remove(tmp.c_str());
-      return report(ctx, Error::io("writing " + o.output + " failed"));
+    file_out->reset();  // flushes the zstd frame into the file
+    if (!write_ok || !file_status.ok()) {
+      return report(ctx, Error::io("writing " + o.output + " failed" +
+                                   (file_status.ok() ? std::string() : ": " + file_status.error().message)));
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, o.output, ec);
-    if (ec) {
-      std::remove(tmp.c_str());
-      return report(ctx, Error::io("cannot rename " + tmp + " to " + o.output + ": " + ec.message()));
-    }
+    Status c = file->commit();  // an uncommitted file is discarded with `file`
+    if (!c) return report(ctx, c.error());
   }
   if (!counts) return report(ctx, counts.error());
   if (isatty(2) || !o.output.empty())
