@@ -68,19 +68,17 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
   if (!p) return p.take_error();
   // Factors in nanoseconds.
   constexpr uint64_t kMs = 1000000, kS = 1000 * kMs, kMin = 60 * kS, kH = 60 * kMin, kD = 24 * kH;
-  static constexpr std::array<std::pair<const char*, uint64_t>, 27> kUnits{{
+  static constexpr std::array<std::pair<const char*, uint64_t>, 32> kUnits{{
       {"", kMs},          {"d", kD},           {"day", kD},          {"days", kD},
       {"h", kH},          {"hour", kH},        {"hours", kH},        {"m", kMin},
       {"min", kMin},      {"minute", kMin},    {"minutes", kMin},    {"s", kS},
       {"sec", kS},        {"secs", kS},        {"second", kS},       {"seconds", kS},
       {"ms", kMs},        {"milli", kMs},      {"millis", kMs},      {"millisecond", kMs},
       {"milliseconds", kMs}, {"us", 1000},     {"\xC2\xB5s", 1000},  {"micro", 1000},
-      {"micros", 1000},   {"ns", 1},           {"nanos", 1},
+      {"micros", 1000},   {"microsecond", 1000}, {"microseconds", 1000}, {"ns", 1},
+      {"nano", 1},        {"nanos", 1},        {"nanosecond", 1},    {"nanoseconds", 1},
   }};
   const uint64_t* f = find_unit(kUnits, p->unit);
-  static constexpr std::array<std::pair<const char*, uint64_t>, 5> kMore{{
-      {"microsecond", 1000}, {"microseconds", 1000}, {"nano", 1}, {"nanosecond", 1}, {"nanoseconds", 1}}};
-  if (!f) f = find_unit(kMore, p->unit);
   if (!f) {
     Error e = Error::usage("duration '" + std::string(text) + "' has an unknown unit '" + p->unit + "'");
     e.hint = "units as Flink's TimeUtils takes them: d, h, min, s, ms, us, ns (a bare number is milliseconds), e.g. 30 s";
