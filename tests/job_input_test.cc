@@ -9,6 +9,7 @@
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/murmur3.h"
+#include "flink_savepoint/state.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -232,4 +233,66 @@ TEST(JobCli, ExitCodesJsonAndJunit) {
   { std::ofstream(junk) << "{\"hello\": 1}"; }
   EXPECT_EQ(fsp::test::run_command(cli + " check " + snap.string() + " --job " + junk.string()).exit_code, 64);
   fs::remove(junk);
+}
+
+// A manifest's ttl string is a duration: "0s" / "0 min" mean no TTL, as "0 ms"
+// and "0" do. Against a savepoint whose state has TTL, a manifest that says
+// "0s" removes it: ttl-changed (it once read "0s" as TTL on: a false
+// "compatible").
+TEST(JobSchemaRules, ZeroDurationTtlAgainstATtlStateIsATtlChange) {
+  FSP_REQUIRE_SHARED(shared);
+  fs::path dir = shared / "testdata/flink-repo/flink-table/flink-table-planner/src/test/resources/restore-tests/"
+                          "stream-exec-group-aggregate_1/agg-with-state-ttl-hint/savepoint";
+  auto sf = fsp::open_snapshot(dir.string());
+  ASSERT_TRUE(sf.ok()) << sf.error().to_string();
+  fsp::StateReadOptions ro;
+  ro.statistics = false;
+  auto st = fsp::read_states(*sf, ro);
+  ASSERT_TRUE(st.ok());
+  const nlohmann::json emitted = fsp::emit_job_manifest(*sf, &*st);
+  auto with_ttl = [&](const nlohmann::json& ttl) {
+    nlohmann::json m = emitted;
+    int n = 0;
+    for (auto& op : m["operators"])
+      if (op.contains("states"))
+        for (auto& s : op["states"])
+          if (s.value("ttl", false) == true) {
+            s["ttl"] = ttl;
+            ++n;
+          }
+    EXPECT_EQ(n, 1) << "TTL states in " << dir;
+    return m;
+  };
+  auto ttl_rules = [&](const nlohmann::json& ttl) {
+    auto job = fsp::parse_job_manifest(with_ttl(ttl));
+    EXPECT_TRUE(job.ok()) << job.error().to_string();
+    fsp::CheckOptions o;
+    o.target_flink = "1.20";
+    o.state_backend = "hashmap";
+    auto r = fsp::check_restore(*sf, *job, o);
+    std::multiset<std::string> s;
+    for (const auto& f : r.findings)
+      if (f.rule == "ttl-changed") s.insert(f.rule + (f.severity == fsp::Severity::kError ? ":error" : ":other"));
+    return s;
+  };
+  const std::multiset<std::string> changed{"ttl-changed:error"};
+  EXPECT_TRUE(ttl_rules(true).empty());
+  EXPECT_TRUE(ttl_rules("1 h").empty());
+  EXPECT_EQ(ttl_rules(false), changed);
+  EXPECT_EQ(ttl_rules("0 ms"), changed);
+  EXPECT_EQ(ttl_rules("0s"), changed);
+  EXPECT_EQ(ttl_rules("0 min"), changed);
+  // The parsed state says so too: one more state without TTL than with ttl true.
+  auto without_ttl = [&](const nlohmann::json& ttl) {
+    auto job = fsp::parse_job_manifest(with_ttl(ttl));
+    EXPECT_TRUE(job.ok());
+    int off = 0;
+    if (job.ok())
+      for (const auto& op : job->operators)
+        if (op.states)
+          for (const auto& s : *op.states) off += s.ttl.has_value() && !*s.ttl;
+    return off;
+  };
+  EXPECT_EQ(without_ttl("0s"), without_ttl(true) + 1);
+  EXPECT_EQ(without_ttl("0 min"), without_ttl(true) + 1);
 }
