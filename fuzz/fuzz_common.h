@@ -34,7 +34,7 @@ inline std::string_view as_view(const uint8_t* data, size_t size) {
 // lies within the input (base_offset + size), and has a message.
 inline void check_data_error(const Error& e, uint64_t base_offset, size_t size) {
   FSP_FUZZ_CHECK(!e.message.empty(), e.to_string());
-  FSP_FUZZ_CHECK(e.kind == ErrorKind::kData, e.to_string());
+  FSP_FUZZ_CHECK(e.is_bad_data(), e.to_string());
   FSP_FUZZ_CHECK(e.offset.has_value(), e.to_string());
   FSP_FUZZ_CHECK(*e.offset >= base_offset && *e.offset <= base_offset + size, e.to_string());
 }

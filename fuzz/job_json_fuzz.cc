@@ -8,6 +8,7 @@
 
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "fuzz/fuzz_common.h"
 
 namespace {
@@ -43,7 +44,7 @@ void gate(const fsp::NewJob& job) {
 
 void check_error(const fsp::Error& e) {
   FSP_FUZZ_CHECK(!e.message.empty(), e.to_string());
-  FSP_FUZZ_CHECK(e.kind == fsp::ErrorKind::kUsage || e.kind == fsp::ErrorKind::kData, e.to_string());
+  FSP_FUZZ_CHECK(e.kind == fsp::ErrorKind::kUsage || e.is_bad_data(), e.to_string());
 }
 
 }  // namespace

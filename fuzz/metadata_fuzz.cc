@@ -4,6 +4,7 @@
 // offset inside the input; a success re-encodes to exactly the input bytes.
 #include <string>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/summary.h"
 #include "flink_savepoint/walk.h"

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/state.h"

@@ -12,6 +12,7 @@
 
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/summary.h"
 #include "test_support.h"
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/byte_writer.h"
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
 #include "test_support.h"
@@ -95,7 +96,7 @@ TEST(CheckFalseGreens, UnknownManifestKeysExit64WithDidYouMean) {
     auto r = fsp::parse_job_manifest(nlohmann::json::parse(text));
     EXPECT_FALSE(r.ok()) << text;
     if (r.ok()) return std::string();
-    EXPECT_EQ(r.error().exit_code(), 64);
+    EXPECT_EQ(r.error().kind, fsp::ErrorKind::kUsage);  // exit 64
     return r.error().message;
   };
   EXPECT_EQ(err(R"({"operators": [{"uid": "a", "maxParallelism": 128}]})"),

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
+#include "flink_savepoint/json.h"
 
 namespace fsp {
 namespace {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/summary.h"

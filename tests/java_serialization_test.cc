@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/java_serialization.h"
+#include "flink_savepoint/json.h"
 #include "test_support.h"
 
 namespace fsp {

@@ -43,7 +43,7 @@ execution:
   // Bad values are usage errors naming the key.
   auto bad = fsp::parse_job_settings("pipeline.max-parallelism: lots\n", "c.yaml");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().exit_code(), 64);
+  EXPECT_EQ(bad.error().kind, fsp::ErrorKind::kUsage);  // exit 64
   EXPECT_NE(bad.error().message.find("pipeline.max-parallelism"), std::string::npos);
   EXPECT_FALSE(fsp::parse_job_settings("state.backend.type: cassandra\n", "c.yaml").ok());
   EXPECT_FALSE(fsp::parse_job_settings("key: [unclosed\n", "c.yaml").ok());

@@ -8,6 +8,7 @@
 
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/state.h"
 #include "test_support.h"
@@ -77,7 +78,7 @@ TEST(JobManifest, ParsesAndValidates) {
     auto r = fsp::parse_job_manifest(nlohmann::json::parse(text));
     EXPECT_FALSE(r.ok()) << text;
     if (!r.ok()) {
-      EXPECT_EQ(r.error().exit_code(), 64);
+      EXPECT_EQ(r.error().kind, fsp::ErrorKind::kUsage);
     }
   };
   bad(R"({"operators": [{"uid": "a"}, {"uid": "a"}]})");

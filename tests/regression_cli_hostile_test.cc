@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
+#include "flink_savepoint/json.h"
 
 namespace fsp {
 namespace {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/byte_writer.h"
 #include "flink_savepoint/java_serialization.h"
 #include "flink_savepoint/job.h"
@@ -49,7 +50,7 @@ TEST(RegressionRound2, TruncatedCheckpointPropertiesTrailerIsAnError) {
     std::string_view b = std::string_view(bytes).substr(0, bytes.size() - cut);
     auto r = decode_metadata(b);
     ASSERT_FALSE(r.ok()) << "cut " << cut << " of " << trailer << " trailer bytes decodes";
-    EXPECT_EQ(r.error().exit_code(), 65);
+    EXPECT_TRUE(r.error().is_bad_data()) << r.error().to_string();  // exit 65
     EXPECT_EQ(r.error().where, "checkpoint properties") << r.error().to_string();
     EXPECT_NE(r.error().message.find("ObjectInputStream.readObject"), std::string::npos) << r.error().message;
     ASSERT_TRUE(r.error().offset.has_value());
@@ -101,7 +102,7 @@ TEST(RegressionRound2, SubtaskIndexAndParallelismAreValidatedAsFlinkDoes) {
     ASSERT_TRUE(enc.ok());
     auto r = decode_metadata(*enc);
     ASSERT_FALSE(r.ok()) << v;
-    EXPECT_EQ(r.error().exit_code(), 65);
+    EXPECT_TRUE(r.error().is_bad_data()) << r.error().to_string();  // exit 65
     EXPECT_EQ(r.error().message.rfind("The given sub task index 1507328 exceeds the maximum number of sub tasks 0", 0), 0u)
         << r.error().message;
     EXPECT_NE(r.error().message.find("parallelism is " + std::to_string(parallelism)), std::string::npos);
@@ -323,7 +324,7 @@ TEST(RegressionRound2, SqlPlanUidFormatExpansionIsBounded) {
   auto job = parse_sql_plan(plan);
   EXPECT_LT(seconds_since(t0), 10.0);
   ASSERT_FALSE(job.ok());
-  EXPECT_EQ(job.error().exit_code(), 64);
+  EXPECT_EQ(job.error().kind, fsp::ErrorKind::kUsage);  // exit 64
   EXPECT_NE(job.error().message.find("longer than 65535 bytes"), std::string::npos) << job.error().message.substr(0, 400);
   EXPECT_NE(job.error().message.find("writeUTF"), std::string::npos);
   EXPECT_LT(job.error().message.size(), 2000u);
@@ -371,7 +372,7 @@ TEST(RegressionRound2, CopyPlanRefusesDotComponentsAndControlCharacters) {
   // The issue's payload: would upload "/".
   auto dotdot = plan_for("file:/abs/../f", "s3://sandbox/flink/../f");
   ASSERT_FALSE(dotdot.ok());
-  EXPECT_EQ(dotdot.error().exit_code(), 65);
+  EXPECT_TRUE(dotdot.error().is_bad_data()) << dotdot.error().to_string();  // exit 65
   EXPECT_NE(dotdot.error().message.find("'..' path component"), std::string::npos) << dotdot.error().message;
   EXPECT_FALSE(plan_for("file:/abs/./d/f", "file:/new/./d/f").ok());
   EXPECT_FALSE(plan_for("file:/abs/d/f", "s3://b/..").ok());
@@ -406,7 +407,7 @@ TEST(RegressionRound2, RestParallelismOutOfRangeIsRefused) {
   for (const char* bad : {"4294967297", "-1", "0", "32769", "18446744073709551615"}) {
     auto r = rest("parallelism", bad);
     ASSERT_FALSE(r.ok()) << bad << " was accepted as " << r->operators[0].parallelism;
-    EXPECT_EQ(r.error().exit_code(), 64);
+    EXPECT_EQ(r.error().kind, fsp::ErrorKind::kUsage);  // exit 64
     EXPECT_NE(r.error().message.find(std::string("found ") + bad), std::string::npos) << r.error().message;
     EXPECT_FALSE(rest("maxParallelism", bad).ok()) << bad;
   }
@@ -424,7 +425,7 @@ TEST(RegressionRound2, DuplicateKeysAndNulBytesInJobJsonAreRefused) {
   TempDir tmp;
   auto dup = job_from_text(tmp, R"({"operators": [{"uid": "a", "parallelism": 2, "parallelism": 4}]})");
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().exit_code(), 64);
+  EXPECT_EQ(dup.error().kind, fsp::ErrorKind::kUsage);  // exit 64
   EXPECT_NE(dup.error().message.find("repeats the key \"parallelism\""), std::string::npos) << dup.error().message;
   // The same key in two different objects is fine.
   EXPECT_TRUE(job_from_text(tmp, R"({"operators": [{"uid": "a"}, {"uid": "b"}]})").ok());

@@ -1,6 +1,7 @@
 // relocate: prefix rewriting of every absolute path, --make-relative, the
 // atomic writer, and the command line. Real files from ../shared and
 // snapshots built with the project's own encoder.
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/relocate.h"
 
 #include <fcntl.h>
@@ -286,7 +287,7 @@ Snapshot reencode_decode(const Snapshot& s, std::string& holder) {
 }
 
 struct PathRow {
-  uint8_t code;
+  HandleCode code;
   PathKind kind;
   std::string path;
   int64_t size;
@@ -301,7 +302,7 @@ std::vector<PathRow> path_rows(const Snapshot& s) {
     rows.push_back({h.code, k, std::string(h.path), h.state_size});
   });
   for_each_path(s, [&](const Str& p, PathKind k, const HandleLocation&) {
-    if (k == PathKind::kDirectory) rows.push_back({0, k, std::string(p), 0});
+    if (k == PathKind::kDirectory) rows.push_back({HandleCode::kNull, k, std::string(p), 0});
   });
   return rows;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/state_internal.h"
 #include "test_support.h"

@@ -24,6 +24,11 @@
 namespace fsp {
 namespace {
 
+// A length or count larger than what remains: ObjectInputStream reports a
+// StreamCorruptedException for it, not an EOFException, so these are corrupt
+// (kTruncated is kept for reads that run out of bytes; see the decoder).
+constexpr ErrorKind kCountPastEnd = ErrorKind::kCorrupt;
+
 // java.io.ObjectStreamConstants
 constexpr uint16_t kStreamMagic = 0xACED;
 constexpr uint16_t kStreamVersion = 5;
@@ -349,7 +354,7 @@ class Parser {
     if (proxy) {
       // proxyClassDescInfo: (int)count proxyInterfaceName[count] classAnnotation superClassDesc
       int32_t n = r_.i32();
-      if (!r_.check_count(n, 2, "proxy interface names")) return nullptr;
+      if (!r_.check_count(n, 2, "proxy interface names", kCountPastEnd)) return nullptr;
       std::string names;
       for (int32_t i = 0; i < n && r_.ok(); ++i) {
         std::string iface = modified_utf8_to_utf8(r_.utf());
@@ -428,7 +433,7 @@ class Parser {
     for (;;) {
       if (!r_.ok()) return;
       if (r_.at_end()) {
-        r_.fail_at(r_.pos(), "unexpected end of data: expected TC_ENDBLOCKDATA", Truncation::kReadPastEnd);
+        r_.fail_at(r_.pos(), "unexpected end of data: expected TC_ENDBLOCKDATA", ErrorKind::kTruncated);
         return;
       }
       if (r_.data()[r_.pos()] == TC_ENDBLOCKDATA) {
@@ -541,7 +546,7 @@ class Parser {
             n = r_.u8();
           } else {
             int32_t len = r_.i32();
-            if (!r_.check_count(len, 1, "block data bytes")) return v;
+            if (!r_.check_count(len, 1, "block data bytes", kCountPastEnd)) return v;
             n = static_cast<size_t>(len);
           }
           std::string_view data = r_.bytes(n, "block data");
@@ -556,7 +561,7 @@ class Parser {
           r_.fail_at(pos, "unexpected TC_ENDBLOCKDATA where an object is expected");
           return v;
         case TC_EXCEPTION:
-          r_.fail_at(pos, "unsupported: the stream contains an exception written while serializing (TC_EXCEPTION)");
+          r_.fail_unsupported_at(pos, "unsupported: the stream contains an exception written while serializing (TC_EXCEPTION)");
           return v;
         default:
           r_.fail_at(pos, "invalid type code " + hex_byte(tc));
@@ -612,7 +617,7 @@ class Parser {
       const ClassDesc& c = **it;
       if (c.flags & SC_EXTERNALIZABLE) {
         if (!(c.flags & SC_BLOCK_DATA)) {
-          r_.fail_at(pos, "unsupported: externalizable class " + c.name +
+          r_.fail_unsupported_at(pos, "unsupported: externalizable class " + c.name +
                               " written without block data (stream protocol version 1)");
           return v;
         }
@@ -712,7 +717,7 @@ class Parser {
     if (!charge(node_cost(*value))) return v;
 
     int32_t n = r_.i32();
-    if (!r_.check_count(n, object_elements ? 1 : primitive_size(elem), "array elements")) return v;
+    if (!r_.check_count(n, object_elements ? 1 : primitive_size(elem), "array elements", kCountPastEnd)) return v;
     // Each element costs at least a JavaValue: charge before allocating.
     if (!charge(static_cast<uint64_t>(n) * sizeof(JavaValue))) return v;
     value->elements.reserve(static_cast<size_t>(n));

@@ -71,20 +71,23 @@ class Decoder {
     s.version = r_.i32();
     if (!r_.ok()) return r_.take_error();
     version_ = s.version;
-    if (s.version == 1) {
-      Error e = Error::data("this savepoint was written by Flink 1.2 (metadata version 1), which Flink no longer reads (since 1.11)", version_pos, "header");
-      e.hint = "restore it with Flink 1.3 to 1.10 and take a new savepoint";
+    const MetadataVersionInfo* info = metadata_version_info(s.version);
+    if (info && !info->decoded) {  // v0, v1: Flink no longer reads them
+      const FlinkVersion since{info->last_reader.major, info->last_reader.minor + 1};
+      Error e = Error::unsupported("this savepoint was written by Flink " + info->last_writer.str() +
+                                       " (metadata version " + std::to_string(s.version) +
+                                       "), which Flink no longer reads (since " + since.str() + ")",
+                                   version_pos, "header");
+      e.hint = std::string(info->refusal_hint);
       return e;
     }
-    if (s.version == 0) {
-      Error e = Error::data("this savepoint was written by Flink 1.1 (metadata version 0), which Flink no longer reads (since 1.4)", version_pos, "header");
-      e.hint = "restore it with Flink 1.2 or 1.3 and take a new savepoint; then upgrade step by step (a Flink 1.3 to 1.10 savepoint restores on current Flink)";
-      return e;
-    }
-    if (s.version < 2 || s.version > 7) {
-      Error e = Error::data("unrecognized checkpoint version number: " + std::to_string(s.version) +
-                            " (known: 2 to 7, written by Flink 1.3 to 2.x)", version_pos, "header");
-      e.hint = s.version > 7 ? "written by a Flink newer than this tool knows; please report it" : "";
+    if (!info) {
+      Error e = Error::data("unrecognized checkpoint version number: " + std::to_string(s.version) + " (known: " +
+                                std::to_string(kFirstDecodedVersion) + " to " + std::to_string(kLastDecodedVersion) +
+                                ", written by Flink " + metadata_version_info(kFirstDecodedVersion)->first_writer.str() +
+                                " to 2.x)",
+                            version_pos, "header");
+      e.hint = s.version > kLastDecodedVersion ? "written by a Flink newer than this tool knows; please report it" : "";
       return e;
     }
 
@@ -114,12 +117,12 @@ class Decoder {
       // ends early or is corrupt fails the load. Only what this reader does not support (an
       // "unsupported:" construct) stays a note, since Flink might read it.
       auto obj = parse_java_object(s.trailer, r_.pos());
-      if (!obj.ok() && obj.error().message.rfind("unsupported:", 0) != 0) {
+      if (!obj.ok() && obj.error().kind != ErrorKind::kUnsupported) {
         Error e = obj.take_error();
         e.message = "the CheckpointProperties at the end of this v" + std::to_string(s.version) +
                     " file are not a complete Java serialization stream (Flink's ObjectInputStream.readObject "
                     "fails on them: java.io." +
-                    (e.truncation == Truncation::kReadPastEnd ? "EOFException" : "StreamCorruptedException") +
+                    (e.kind == ErrorKind::kTruncated ? "EOFException" : "StreamCorruptedException") +
                     "): " + e.message;
         e.where = "checkpoint properties";
         e.hint = "the file is truncated or corrupt; take a new savepoint, or restore an intact copy";
@@ -175,7 +178,7 @@ class Decoder {
       if (m.ok() && m.check_count(plen, 1, "master state payload bytes")) ms.payload = m.bytes(static_cast<size_t>(plen));
       if (m.ok() && !m.at_end()) m.fail("found trailing bytes in master state");
       if (!m.ok()) {
-        r_.fail_at(static_cast<size_t>(m.file_offset()), m.error().message, m.error().truncation);
+        r_.fail_at(static_cast<size_t>(m.file_offset()), m.error().message, m.error().kind);
         return;
       }
       s.master_states.push_back(ms);
@@ -235,7 +238,7 @@ class Decoder {
       decode_stream(op.coordinator);
       if (r_.ok() && op.coordinator.code != code::kNull && op.coordinator.code != code::kByteStream) {
         r_.fail("expected a ByteStreamStateHandle for coordinator state but found handle code " +
-                std::to_string(op.coordinator.code));
+                std::to_string(to_int(op.coordinator.code)));
         return;
       }
     }
@@ -336,8 +339,8 @@ class Decoder {
     size_t at = r_.pos();
     uint8_t c = r_.u8();
     if (!r_.ok()) return;
-    h.code = c;
-    switch (c) {
+    h.code = static_cast<HandleCode>(c);
+    switch (h.code) {
       case code::kNull:
       case code::kEmptySegmentFile:
         return;
@@ -410,8 +413,8 @@ class Decoder {
       r_.fail_at(at, "keyed state handles nested too deeply (more than " + std::to_string(kMaxDepth) + " levels)");
       return;
     }
-    h.code = static_cast<uint8_t>(c);
-    switch (c) {
+    h.code = static_cast<HandleCode>(static_cast<uint8_t>(c));
+    switch (h.code) {
       case code::kNull:
         return;
       case code::kKeyGroups:
@@ -419,7 +422,7 @@ class Decoder {
       case code::kKeyGroupsV2:
         decode_key_group_range_offsets(h.range, h.offsets);
         decode_stream(h.delegate);
-        if (c == code::kKeyGroupsV2) h.state_handle_id = r_.utf();
+        if (h.code == code::kKeyGroupsV2) h.state_handle_id = r_.utf();
         return;
       case code::kIncremental:
       case code::kIncrementalV2:
@@ -427,7 +430,7 @@ class Decoder {
         h.backend_id = r_.utf();
         h.range.start = r_.i32();
         h.range.count = r_.i32();
-        if (c == code::kIncrementalV2) h.checkpointed_size = r_.i64();
+        if (h.code == code::kIncrementalV2) h.checkpointed_size = r_.i64();
         {
           Scope sc(where_, "meta data handle");
           decode_stream(h.delegate);
@@ -440,7 +443,7 @@ class Decoder {
           Scope sc(where_, "private state");
           decode_named_handles(h.private_state, "private state handles");
         }
-        if (c == code::kIncrementalV2) h.state_handle_id = r_.utf();
+        if (h.code == code::kIncrementalV2) h.state_handle_id = r_.utf();
         return;
       case code::kChangelog:
       case code::kChangelogV2:
@@ -456,7 +459,7 @@ class Decoder {
           decode_keyed_list(h.non_materialized, depth, "non-materialized handles");
         }
         h.materialization_id = r_.i64();
-        if (c == code::kChangelogV2) h.checkpoint_id = r_.i64();
+        if (h.code == code::kChangelogV2) h.checkpoint_id = r_.i64();
         h.state_handle_id = r_.utf();
         return;
       case code::kChangelogByteIncrement: {
@@ -489,7 +492,7 @@ class Decoder {
         h.stored_state_size = r_.i64();
         h.checkpointed_size = r_.i64();
         h.state_handle_id = r_.utf();
-        if (c == code::kChangelogFileIncrementV2) h.storage_identifier = r_.utf();
+        if (h.code == code::kChangelogFileIncrementV2) h.storage_identifier = r_.utf();
         return;
       }
       default:
@@ -502,9 +505,9 @@ class Decoder {
     size_t at = r_.pos();
     int8_t c = r_.i8();
     if (!r_.ok()) return;
-    h.code = static_cast<uint8_t>(c);
-    if (c == code::kNull) return;
-    if (c != code::kPartitionableOperator && c != code::kSegmentPartitionableOperator) {
+    h.code = static_cast<HandleCode>(static_cast<uint8_t>(c));
+    if (h.code == code::kNull) return;
+    if (h.code != code::kPartitionableOperator && h.code != code::kSegmentPartitionableOperator) {
       r_.fail_at(at, "reading invalid OperatorStateHandle, type: " + std::to_string(c) + " (expected 0, 4 or 17)");
       return;
     }
@@ -522,7 +525,7 @@ class Decoder {
       int32_t k = r_.i32();
       e.offsets = read_longs(k, "operator state offsets");
     }
-    if (c == code::kSegmentPartitionableOperator) {
+    if (h.code == code::kSegmentPartitionableOperator) {
       h.task_owned_dir = r_.utf();
       h.shared_dir = r_.utf();
       h.is_empty = r_.boolean();
@@ -530,7 +533,7 @@ class Decoder {
       decode_stream(h.delegate);
       if (r_.ok() && h.delegate.code != code::kSegmentFile && h.delegate.code != code::kEmptySegmentFile) {
         r_.fail("a file-merging operator state handle needs a segment file handle (15 or 16), found code " +
-                std::to_string(h.delegate.code));
+                std::to_string(to_int(h.delegate.code)));
       }
       return;
     }
@@ -616,7 +619,7 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
   try {
     Decoder d(bytes);
     auto r = d.run(options);
-    if (!r.ok() && r.error().hint.empty() && r.error().truncation != Truncation::kNone) {
+    if (!r.ok() && r.error().hint.empty() && r.error().kind == ErrorKind::kTruncated) {
       Error e = r.take_error();
       e.hint = "the file ends before the data it announces: it looks truncated (an incomplete copy or upload?); "
                "compare its size (" + std::to_string(bytes.size()) + " bytes) with the original";
@@ -626,23 +629,27 @@ Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& op
   } catch (const std::bad_alloc&) {
     // Only reachable under an external memory limit (ulimit): the budget above
     // keeps the model within a fixed multiple of the input otherwise.
-    Error e = Error::io("out of memory while decoding a " + std::to_string(bytes.size()) + "-byte _metadata");
+    Error e = Error::out_of_memory("out of memory while decoding a " + std::to_string(bytes.size()) + "-byte _metadata");
     e.hint = out_of_memory_hint(bytes.size());
     return e;
   }
 }
 
+const MetadataVersionInfo* metadata_version_info(int32_t v) {
+  for (const MetadataVersionInfo& i : kMetadataVersions)
+    if (i.version == v) return &i;
+  return nullptr;
+}
+
 std::string_view flink_versions_writing(int32_t v) {
-  switch (v) {
-    case 1: return "Flink 1.1 - 1.2";
-    case 2: return "Flink 1.3 - 1.10";
-    case 3: return "Flink 1.11 - 1.15";
-    case 4: return "Flink 1.16 - 1.20";
-    case 5: return "Flink 2.0";
-    case 6: return "Flink 2.1+";
-    case 7: return "Flink 2.x (regional checkpoints, unverified)";
-    default: return "unknown";
-  }
+  const MetadataVersionInfo* i = metadata_version_info(v);
+  return i ? i->written_by : "unknown";
+}
+
+Result<Snapshot> decode_metadata(std::shared_ptr<const io::Buffer> bytes, const DecodeOptions& options) {
+  auto s = decode_metadata(bytes->bytes(), options);
+  if (s) s->backing = std::move(bytes);
+  return s;
 }
 
 }  // namespace fsp

@@ -44,7 +44,7 @@ class Encoder {
   }
 
   void stream(const StreamHandle& h) {
-    w_.u8(h.code);
+    w_.u8(static_cast<uint8_t>(h.code));
     switch (h.code) {
       case code::kByteStream:
         utf(h.path, "a byte stream handle name");
@@ -88,7 +88,7 @@ class Encoder {
   }
 
   void keyed(const KeyedHandle& h) {
-    w_.u8(h.code);
+    w_.u8(static_cast<uint8_t>(h.code));
     switch (h.code) {
       case code::kKeyGroups:
       case code::kSavepointKeyGroups:
@@ -157,7 +157,7 @@ class Encoder {
   }
 
   void op_handle(const OperatorHandle& h) {
-    w_.u8(h.code);
+    w_.u8(static_cast<uint8_t>(h.code));
     if (h.is_null()) return;
     w_.i32(static_cast<int32_t>(h.states.size()));
     for (const auto& e : h.states) {

@@ -62,7 +62,7 @@ void parse_keyed(SnapshotDecoder& d, KeyedProxy& p) {
   if (!r.ok()) return;
   if (p.version != 6) {
     if (p.version >= 1 && p.version <= 5)
-      r.fail_at(0, "unsupported: keyed backend serialization proxy version " + std::to_string(p.version) +
+      r.fail_unsupported_at(0, "unsupported: keyed backend serialization proxy version " + std::to_string(p.version) +
                        " (written by Flink before 1.8); Flink 1.17+ cannot restore pre-1.8 savepoints "
                        "(migrate through Flink 1.16 first)");
     else
@@ -83,7 +83,7 @@ void parse_operator(SnapshotDecoder& d, OperatorProxy& p) {
   if (!r.ok()) return;
   if (p.version != 5 && p.version != 6) {
     if (p.version >= 1 && p.version <= 4)
-      r.fail_at(0, "unsupported: operator backend serialization proxy version " + std::to_string(p.version) +
+      r.fail_unsupported_at(0, "unsupported: operator backend serialization proxy version " + std::to_string(p.version) +
                        " (written by Flink before 1.7; its meta info format is rejected since Flink 1.17)");
     else
       r.fail_at(0, "not an operator backend serialization proxy: version " + std::to_string(p.version) +

@@ -18,7 +18,7 @@ std::optional<std::string> skip_java_object(ByteReader& r) {
   if (!v.ok()) {
     const Error& e = v.error();
     uint64_t at = e.offset.value_or(start);
-    r.fail_at(r.pos() + static_cast<size_t>(at >= start ? at - start : 0), e.message);
+    r.fail_at(r.pos() + static_cast<size_t>(at >= start ? at - start : 0), e.message, e.kind);
     return std::nullopt;
   }
   r.skip(consumed);

@@ -45,9 +45,11 @@ class ByteReader {
   Error take_error() { return std::move(*error_); }
 
   // Records the first error at the current offset (or the given one).
+  // The kind defaults to kCorrupt; running out of bytes is kTruncated.
   void fail(std::string message) { fail_at(pos_, std::move(message)); }
-  // `truncation` says whether the input ends where more was expected.
-  void fail_at(size_t pos, std::string message, Truncation truncation = Truncation::kNone);
+  void fail_at(size_t pos, std::string message, ErrorKind kind = ErrorKind::kCorrupt);
+  // A value the format allows but this tool (or Flink) does not read.
+  void fail_unsupported_at(size_t pos, std::string message) { fail_at(pos, std::move(message), ErrorKind::kUnsupported); }
 
   uint8_t u8() {
     if (!need(1, "a byte")) return 0;
@@ -91,8 +93,11 @@ class ByteReader {
 
   // Validates a count read from the input before anything is allocated for
   // it: it must be >= 0 and each element needs at least min_element_bytes of
-  // what remains. Returns false (and fails) otherwise.
-  bool check_count(int64_t count, size_t min_element_bytes, const char* what);
+  // what remains. Returns false (and fails) otherwise: a negative count is
+  // kCorrupt, one past the end `past_end` (kTruncated: the input ends before
+  // the data it announces).
+  bool check_count(int64_t count, size_t min_element_bytes, const char* what,
+                   ErrorKind past_end = ErrorKind::kTruncated);
 
   static uint32_t load_be32(const uint8_t* p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);

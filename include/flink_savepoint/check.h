@@ -9,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/state.h"
@@ -111,8 +109,6 @@ CheckReport check_restore(const SnapshotFile& snapshot, const NewJob& job, const
 std::optional<CheckReport> check_undecodable_header(const std::string& snapshot_path, const NewJob& job,
                                                     const CheckOptions& options);
 
-// Output.
-nlohmann::json report_to_json(const CheckReport& r);
 std::string report_to_text(const CheckReport& r);    // grouped by operator
 // JUnit XML: one test case per snapshot operator and per job-wide rule group (a stable set from run to run).
 // Errors fail; warnings fail too with `strict`; unevaluated rules are reported as skipped.

@@ -15,8 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/result.h"
 #include "flink_savepoint/snapshot_file.h"
@@ -73,8 +71,13 @@ struct JobOperator {
   std::string label() const;  // uid, else name, else origin
 };
 
+// The kind of input `check` was given for the new job.
+enum class JobInputKind : uint8_t { kManifest, kSqlPlan, kRest, kRestPlan, kSnapshot };
+const char* to_string(JobInputKind kind);  // manifest | sql-plan | rest | rest-plan | snapshot
+
 struct NewJob {
-  std::string kind;                 // manifest | sql-plan | rest | snapshot
+  JobInputKind input_kind = JobInputKind::kManifest;  // rules compare this
+  std::string kind;                 // to_string(input_kind), for output
   std::string source;               // the path given
   std::string flink_version;        // target Flink version "X.Y" ("" = unknown)
   std::string state_backend;        // hashmap | rocksdb | forst ("" = unknown)
@@ -95,10 +98,7 @@ struct NewJob {
 // The job manifest format version this build reads (manifest "schema_version").
 inline constexpr int kJobManifestSchemaVersion = 1;
 
-// Strict validation of a job manifest: unknown keys (with "did you mean"),
-// wrong types and out-of-range values are usage errors (exit 64) naming the
-// JSON path ("operators[2].paralelism").
-Status validate_job_manifest(const nlohmann::json& j);
+// validate_job_manifest (strict validation of a manifest) is in json.h.
 // What the cluster restores with, from --config (config.yaml, flink-conf.yaml)
 // or --deployment (FlinkDeployment / FlinkSessionJob, YAML or JSON).
 struct JobSettings {
@@ -119,12 +119,7 @@ Result<JobSettings> load_job_settings(const std::string& path);
 // parallelism / max parallelism get the job-wide values).
 void apply_job_settings(const JobSettings& settings, NewJob& job);
 
-struct OperatorStates;
-// The manifest of the job that wrote FILE (`inspect --emit-manifest`): uid
-// (v5+, when its hash is the id) or uid_hash, name, parallelism, max
-// parallelism, and with STATES the states of fully read operators (name, kind,
-// serializers, TTL; timers left out).
-nlohmann::json emit_job_manifest(const SnapshotFile& file, const std::vector<OperatorStates>* states);
+// emit_job_manifest (`inspect --emit-manifest`) is in json.h.
 
 // "RULE" or "RULE:OPERATOR" with a known rule id.
 Status validate_ignore_spec(const std::string& spec);
@@ -133,15 +128,7 @@ Status validate_ignore_spec(const std::string& spec);
 // job description we understand), kData (a snapshot that does not decode).
 Result<NewJob> load_job(const std::string& path);
 
-// The parsers behind load_job, for JSON already in memory.
-Result<NewJob> parse_job_manifest(const nlohmann::json& j);
-Result<NewJob> parse_sql_plan(const nlohmann::json& j);
-Result<NewJob> parse_rest_job(const nlohmann::json& j);
-// REST GET /jobs/:jobid/plan (JobPlanInfo): nodes are job vertices (chain heads), no max parallelism.
-Result<NewJob> parse_rest_plan(const nlohmann::json& j);
 Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file);
-// "manifest" | "sql-plan" | "rest" | "rest-plan" | "" (unknown) for a JSON document.
-std::string detect_job_kind(const nlohmann::json& j);
 
 // SQL plans: the transformation names a node type produces
 // ("stream-exec-sink" -> constraint-validator, partitioner, ...; the first is the main one).

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/state.h"
 
@@ -36,7 +34,7 @@ struct LintFinding {
   std::string operator_id, uid, name;
   std::string state;       // state name, where the finding is about one state
   std::string message;
-  nlohmann::json evidence; // numbers from the snapshot
+  std::string evidence;    // numbers from the snapshot: a JSON object as text ("" = none)
   std::string fix;
 };
 
@@ -49,7 +47,6 @@ struct LintReport {
 };
 
 LintReport lint(const SnapshotFile& file, const LintOptions& options = {});
-nlohmann::json lint_to_json(const LintReport& report);
 
 // Flink's KeyGroupRangeAssignment.computeDefaultMaxParallelism.
 int32_t default_max_parallelism(int32_t parallelism);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "flink_savepoint/file_system.h"
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/result.h"
 
@@ -21,8 +22,10 @@ struct DecodeOptions {
 };
 
 // Decodes `bytes` into a Snapshot whose views point into `bytes`. The caller
-// keeps the bytes alive (or sets Snapshot::backing).
+// keeps the bytes alive (or sets Snapshot::backing); prefer the overload below.
 Result<Snapshot> decode_metadata(std::string_view bytes, const DecodeOptions& options = {});
+// Decodes a buffer and keeps it as the snapshot's backing: nothing to remember.
+Result<Snapshot> decode_metadata(std::shared_ptr<const io::Buffer> bytes, const DecodeOptions& options = {});
 
 // Encodes the snapshot with its own metadata version. decode then encode gives
 // back the same bytes. Fails for values the format cannot hold (a string over
@@ -34,7 +37,50 @@ Result<std::string> encode_metadata(const Snapshot& snapshot);
 // error from the sink stops the encoding and is returned.
 Status encode_metadata_to(const Snapshot& snapshot, const std::function<Status(std::string_view)>& sink);
 
-// Which Flink versions write/read a metadata version ("1.16 - 1.20").
+// --- Metadata versions -----------------------------------------------------------
+// The one table of metadata versions and the Flink versions that write and
+// read each: used by the decoder, `check`, `inspect`, and docs/format.md
+// (a test compares the docs' table with it).
+
+struct FlinkVersion {
+  int major = -1, minor = -1;  // -1: none (an open end)
+  constexpr bool known() const { return major >= 0; }
+  constexpr bool operator<(const FlinkVersion& o) const { return major != o.major ? major < o.major : minor < o.minor; }
+  constexpr bool operator==(const FlinkVersion& o) const { return major == o.major && minor == o.minor; }
+  std::string str() const { return std::to_string(major) + "." + std::to_string(minor); }
+};
+
+struct MetadataVersionInfo {
+  int32_t version;
+  FlinkVersion first_writer, last_writer;  // Flink releases that write it (last unknown: still written)
+  FlinkVersion first_reader;               // the first Flink release that reads it
+  FlinkVersion last_reader;                // the last one that reads it (unknown: every newer release)
+  bool decoded;                            // this tool decodes it
+  bool verified;                           // checked against files Flink wrote
+  std::string_view written_by;             // for messages: "Flink 1.16 - 1.20"
+  std::string_view refusal_hint;           // versions Flink no longer reads: what to do instead
+};
+
+inline constexpr MetadataVersionInfo kMetadataVersions[] = {
+    {0, {1, 1}, {1, 1}, {1, 1}, {1, 3}, false, false, "Flink 1.1",
+     "restore it with Flink 1.2 or 1.3 and take a new savepoint; then upgrade step by step (a Flink 1.3 to 1.10 "
+     "savepoint restores on current Flink)"},
+    {1, {1, 2}, {1, 2}, {1, 2}, {1, 10}, false, true, "Flink 1.2",
+     "restore it with Flink 1.3 to 1.10 and take a new savepoint"},
+    {2, {1, 3}, {1, 10}, {1, 3}, {}, true, true, "Flink 1.3 - 1.10", ""},
+    {3, {1, 11}, {1, 15}, {1, 11}, {}, true, true, "Flink 1.11 - 1.15", ""},
+    {4, {1, 16}, {1, 20}, {1, 16}, {}, true, true, "Flink 1.16 - 1.20", ""},
+    {5, {2, 0}, {2, 0}, {2, 0}, {}, true, true, "Flink 2.0", ""},
+    {6, {2, 1}, {}, {2, 1}, {}, true, true, "Flink 2.1+", ""},
+    {7, {2, 3}, {}, {2, 3}, {}, true, false, "Flink 2.x (regional checkpoints, unverified)", ""},
+};
+inline constexpr int32_t kFirstDecodedVersion = 2;
+inline constexpr int32_t kLastDecodedVersion = 7;
+
+// The row of a metadata version, or null for a version no Flink writes.
+const MetadataVersionInfo* metadata_version_info(int32_t metadata_version);
+
+// Which Flink versions write a metadata version ("Flink 1.16 - 1.20"; "unknown").
 std::string_view flink_versions_writing(int32_t metadata_version);
 
 }  // namespace fsp

@@ -37,26 +37,53 @@ struct BeLongs {
   int64_t operator[](size_t i) const;
 };
 
-// Wire codes of MetadataV2V3SerializerBase (see docs/format.md).
+// Wire codes of MetadataV2V3SerializerBase (see docs/format.md). A switch
+// over a HandleCode lists every code (no default): -Werror=switch makes a
+// missed one a compile error.
+enum class HandleCode : uint8_t {
+  kNull = 0,
+  kByteStream = 1,
+  kFile = 2,
+  kKeyGroups = 3,
+  kPartitionableOperator = 4,
+  kIncremental = 5,
+  kRelative = 6,
+  kSavepointKeyGroups = 7,
+  kChangelog = 8,
+  kChangelogByteIncrement = 9,
+  kChangelogFileIncrement = 10,
+  kIncrementalV2 = 11,
+  kKeyGroupsV2 = 12,
+  kChangelogFileIncrementV2 = 13,
+  kChangelogV2 = 14,
+  kSegmentFile = 15,
+  kEmptySegmentFile = 16,
+  kSegmentPartitionableOperator = 17,
+};
+inline constexpr uint8_t kMaxHandleCode = 17;
+// The byte as stored.
+constexpr int to_int(HandleCode c) { return static_cast<int>(c); }
+
+// The codes by their former names (code::kFile is HandleCode::kFile).
 namespace code {
-inline constexpr uint8_t kNull = 0;
-inline constexpr uint8_t kByteStream = 1;
-inline constexpr uint8_t kFile = 2;
-inline constexpr uint8_t kKeyGroups = 3;
-inline constexpr uint8_t kPartitionableOperator = 4;
-inline constexpr uint8_t kIncremental = 5;
-inline constexpr uint8_t kRelative = 6;
-inline constexpr uint8_t kSavepointKeyGroups = 7;
-inline constexpr uint8_t kChangelog = 8;
-inline constexpr uint8_t kChangelogByteIncrement = 9;
-inline constexpr uint8_t kChangelogFileIncrement = 10;
-inline constexpr uint8_t kIncrementalV2 = 11;
-inline constexpr uint8_t kKeyGroupsV2 = 12;
-inline constexpr uint8_t kChangelogFileIncrementV2 = 13;
-inline constexpr uint8_t kChangelogV2 = 14;
-inline constexpr uint8_t kSegmentFile = 15;
-inline constexpr uint8_t kEmptySegmentFile = 16;
-inline constexpr uint8_t kSegmentPartitionableOperator = 17;
+inline constexpr HandleCode kNull = HandleCode::kNull;
+inline constexpr HandleCode kByteStream = HandleCode::kByteStream;
+inline constexpr HandleCode kFile = HandleCode::kFile;
+inline constexpr HandleCode kKeyGroups = HandleCode::kKeyGroups;
+inline constexpr HandleCode kPartitionableOperator = HandleCode::kPartitionableOperator;
+inline constexpr HandleCode kIncremental = HandleCode::kIncremental;
+inline constexpr HandleCode kRelative = HandleCode::kRelative;
+inline constexpr HandleCode kSavepointKeyGroups = HandleCode::kSavepointKeyGroups;
+inline constexpr HandleCode kChangelog = HandleCode::kChangelog;
+inline constexpr HandleCode kChangelogByteIncrement = HandleCode::kChangelogByteIncrement;
+inline constexpr HandleCode kChangelogFileIncrement = HandleCode::kChangelogFileIncrement;
+inline constexpr HandleCode kIncrementalV2 = HandleCode::kIncrementalV2;
+inline constexpr HandleCode kKeyGroupsV2 = HandleCode::kKeyGroupsV2;
+inline constexpr HandleCode kChangelogFileIncrementV2 = HandleCode::kChangelogFileIncrementV2;
+inline constexpr HandleCode kChangelogV2 = HandleCode::kChangelogV2;
+inline constexpr HandleCode kSegmentFile = HandleCode::kSegmentFile;
+inline constexpr HandleCode kEmptySegmentFile = HandleCode::kEmptySegmentFile;
+inline constexpr HandleCode kSegmentPartitionableOperator = HandleCode::kSegmentPartitionableOperator;
 }  // namespace code
 
 struct KeyGroupRange {
@@ -70,7 +97,7 @@ struct KeyGroupsPart;  // code 3 met where a stream handle is expected
 
 // StreamStateHandle: codes 0 (null), 1, 2, 3, 6, 15, 16.
 struct StreamHandle {
-  uint8_t code = code::kNull;
+  HandleCode code = HandleCode::kNull;
   int32_t scope = 0;        // 15: CheckpointedStateScope ordinal (0 EXCLUSIVE, 1 SHARED)
   int64_t state_size = 0;   // 2, 6, 15: as stored; 1: inline length
   int64_t start_pos = 0;    // 15
@@ -107,7 +134,7 @@ struct ChangelogChange {  // code 9
 
 // KeyedStateHandle: codes 0, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14.
 struct KeyedHandle {
-  uint8_t code = code::kNull;
+  HandleCode code = HandleCode::kNull;
   KeyGroupRange range;
   BeLongs offsets;                 // 3, 7, 12
   StreamHandle delegate;           // 3, 7, 12: data; 5, 11: meta data handle
@@ -143,7 +170,7 @@ struct OperatorStateEntry {
 
 // OperatorStateHandle: codes 0, 4, 17.
 struct OperatorHandle {
-  uint8_t code = code::kNull;
+  HandleCode code = HandleCode::kNull;
   std::vector<OperatorStateEntry> states;
   Str task_owned_dir;  // 17
   Str shared_dir;      // 17
@@ -237,7 +264,15 @@ struct SnapshotProperties {
   bool is_savepoint() const { return type_class == "SavepointType"; }
 };
 
+// Move-only: its string views point into `backing` and `arena`, which a copy
+// would not own (a copy's views would dangle once the source is gone).
 struct Snapshot {
+  Snapshot() = default;
+  Snapshot(Snapshot&&) = default;
+  Snapshot& operator=(Snapshot&&) = default;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
   int32_t version = 0;
   int64_t checkpoint_id = 0;
   std::vector<MasterState> master_states;

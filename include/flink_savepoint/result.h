@@ -9,44 +9,63 @@
 
 namespace fsp {
 
-// Exit codes follow BSD sysexits(3); see docs/errors.md.
-enum class ErrorKind : int {
-  kUsage = 64,     // EX_USAGE: bad command line or job description
-  kData = 65,      // EX_DATAERR: the input is not a valid Flink snapshot
-  kNoInput = 66,   // EX_NOINPUT: the file or directory does not exist
-  kSoftware = 70,  // EX_SOFTWARE: internal error
-  kCantCreate = 73,// EX_CANTCREAT: an output file cannot be created
-  kIo = 74,        // EX_IOERR: reading or writing failed
+// What went wrong, by meaning. Only the command-line tool maps kinds to its
+// exit codes (src/cli/command.cc; docs/errors.md lists them).
+enum class ErrorKind : uint8_t {
+  kCorrupt,       // the input is not what the format says (bad value, bad structure)
+  kTruncated,     // the input ends before what the format needs
+  kUnsupported,   // valid, but a version/kind this tool (or Flink) no longer reads
+  kMissingInput,  // a file or directory does not exist (or cannot be opened as input)
+  kIo,            // reading or writing failed
+  kUsage,         // bad command line or job description
+  kCannotCreate,  // an output file cannot be created
+  kOutOfMemory,   // the input needs more memory than is available
+  kInternal,      // a bug: a check of our own failed
+  // The former names, kept for existing code (same kinds).
+  kData = kCorrupt,
+  kNoInput = kMissingInput,
+  kSoftware = kInternal,
+  kCantCreate = kCannotCreate,
 };
 
-// Whether an error says the input ends before the data it announces. Set by
-// ByteReader (its reads and count checks) so that decoders can tell a
-// truncated file from a corrupt one without reading messages.
-enum class Truncation : uint8_t {
-  kNone,
-  kReadPastEnd,   // a read needed more bytes than remain
-  kCountPastEnd,  // a count read from the input needs more bytes than remain
-};
+// "corrupt", "truncated", ... (as in JSON error objects).
+const char* to_string(ErrorKind kind);
 
 struct Error {
-  ErrorKind kind = ErrorKind::kData;
+  ErrorKind kind = ErrorKind::kCorrupt;
   std::string message;              // what was expected / what went wrong
   std::optional<uint64_t> offset;   // byte offset in the input, when known
   std::string where;                // e.g. "operator #3 (id 69f3...), subtask 0, managed keyed state"
   std::string hint;                 // optional advice
-  Truncation truncation = Truncation::kNone;
 
-  int exit_code() const { return static_cast<int>(kind); }
+  // The input is not a valid (or not a readable) Flink file: corrupt, truncated or unsupported.
+  bool is_bad_data() const {
+    return kind == ErrorKind::kCorrupt || kind == ErrorKind::kTruncated || kind == ErrorKind::kUnsupported;
+  }
   // One line: "<message> at byte <offset> (<where>)".
   std::string to_string() const;
 
-  static Error data(std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
-    return Error{ErrorKind::kData, std::move(msg), off, std::move(where), {}};
+  static Error make(ErrorKind kind, std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
+    return Error{kind, std::move(msg), off, std::move(where), {}};
   }
-  static Error usage(std::string msg) { return Error{ErrorKind::kUsage, std::move(msg), std::nullopt, {}, {}}; }
-  static Error no_input(std::string msg) { return Error{ErrorKind::kNoInput, std::move(msg), std::nullopt, {}, {}}; }
-  static Error io(std::string msg) { return Error{ErrorKind::kIo, std::move(msg), std::nullopt, {}, {}}; }
-  static Error cant_create(std::string msg) { return Error{ErrorKind::kCantCreate, std::move(msg), std::nullopt, {}, {}}; }
+  static Error data(std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
+    return make(ErrorKind::kCorrupt, std::move(msg), off, std::move(where));
+  }
+  static Error corrupt(std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
+    return make(ErrorKind::kCorrupt, std::move(msg), off, std::move(where));
+  }
+  static Error truncated(std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
+    return make(ErrorKind::kTruncated, std::move(msg), off, std::move(where));
+  }
+  static Error unsupported(std::string msg, std::optional<uint64_t> off = std::nullopt, std::string where = {}) {
+    return make(ErrorKind::kUnsupported, std::move(msg), off, std::move(where));
+  }
+  static Error usage(std::string msg) { return make(ErrorKind::kUsage, std::move(msg)); }
+  static Error no_input(std::string msg) { return make(ErrorKind::kMissingInput, std::move(msg)); }
+  static Error io(std::string msg) { return make(ErrorKind::kIo, std::move(msg)); }
+  static Error cant_create(std::string msg) { return make(ErrorKind::kCannotCreate, std::move(msg)); }
+  static Error out_of_memory(std::string msg) { return make(ErrorKind::kOutOfMemory, std::move(msg)); }
+  static Error internal(std::string msg) { return make(ErrorKind::kInternal, std::move(msg)); }
 };
 
 template <typename T>

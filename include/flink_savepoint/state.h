@@ -12,19 +12,27 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/result.h"
 #include "flink_savepoint/snapshot_file.h"
 
 namespace fsp {
 
+enum class StateKind : uint8_t {
+  kUnknown, kValue, kList, kMap, kReducing, kAggregating, kFolding,  // keyed
+  kOperatorList, kOperatorUnion, kBroadcast,                          // operator
+  kTimers,                                                            // priority queues
+};
+// value | list | map | reducing | aggregating | folding | operator_list |
+// operator_union | broadcast | timers | unknown
+const char* to_string(StateKind kind);
+StateKind parse_state_kind(std::string_view name);  // kUnknown for anything else
+inline bool is_keyed(StateKind k) { return k >= StateKind::kValue && k <= StateKind::kFolding; }
+
 struct StateInfo {
   std::string name;
-  // value | list | map | reducing | aggregating | folding | operator_list |
-  // operator_union | broadcast | timers | unknown
-  std::string kind;
+  StateKind state_kind = StateKind::kUnknown;  // rules compare this
+  std::string kind;                  // to_string(state_kind) (the names above)
   std::string key_serializer;        // snapshot class names of the outer serializers
   std::string namespace_serializer;
   std::string value_serializer;
@@ -87,9 +95,5 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& handle, const std::str
 // file: / file:// . Returns "" for remote URIs with no mapping.
 std::string map_path(std::string_view path, const std::vector<std::pair<std::string, std::string>>& path_map);
 
-// The "states" array: one object per state with name, kind, key_serializer,
-// namespace_serializer, value_serializer, user_key_serializer (when present),
-// ttl, entries, bytes, type (+ distribution, subtask_entries, key-group stats).
-nlohmann::json states_to_json(const OperatorStates& op);
 
 }  // namespace fsp

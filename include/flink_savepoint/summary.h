@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "flink_savepoint/model.h"
 
 namespace fsp {
@@ -20,7 +18,28 @@ struct FileRef {
   int handles = 0;       // how many handles point into it
 };
 
+// What a snapshot is, from its v4+ properties or inferred from handle codes.
+enum class SnapshotKind : uint8_t { kUnknown, kSavepoint, kCheckpoint };
+enum class SnapshotFormat : uint8_t { kUnknown, kCanonical, kNative };
+// The state backend that wrote the keyed state, as far as the handle codes tell.
+enum class StateBackend : uint8_t {
+  kNone,               // no keyed state
+  kHashMap,            // KeyGroupsStateHandle in a v4+ snapshot
+  kRocksDb,            // IncrementalRemoteKeyedStateHandle (RocksDB or ForSt)
+  kHeapOrRocksDbFull,  // KeyGroupsStateHandle before v4: the state files tell which
+  kAnyCanonical,       // a canonical savepoint: restorable by any backend
+};
+// The display strings ("savepoint", "canonical", "hashmap", "any (canonical)", ...).
+const char* to_string(SnapshotKind kind);      // "" for kUnknown
+const char* to_string(SnapshotFormat format);  // "" for kUnknown
+const char* to_string(StateBackend backend);
+
 struct SnapshotSummary {
+  SnapshotKind kind = SnapshotKind::kUnknown;
+  SnapshotFormat snapshot_format = SnapshotFormat::kUnknown;
+  StateBackend state_backend = StateBackend::kNone;  // of the inner backend when `changelog`
+  bool changelog = false;      // ChangelogStateBackendHandle around the inner backend's handles
+  // Display strings of the values above (to_string; rules compare the enums).
   std::string type;            // "savepoint" | "checkpoint" | "" (unknown)
   std::string format;          // "canonical" | "native" | ""
   std::string name;            // properties name ("Savepoint", "Suspend Savepoint", "Checkpoint", ...)
@@ -60,9 +79,9 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files = true);
 SnapshotSummary summarize(const Snapshot& s, FileList* files);
 
 // Readable names.
-const char* stream_handle_type_name(uint8_t code);   // Flink's class names
-const char* keyed_handle_type_name(uint8_t code);
-const char* operator_handle_type_name(uint8_t code);
+const char* stream_handle_type_name(HandleCode code);   // Flink's class names
+const char* keyed_handle_type_name(HandleCode code);
+const char* operator_handle_type_name(HandleCode code);
 const char* channel_handle_type_name(uint8_t kind);
 const char* distribution_mode_name(uint8_t mode);    // SPLIT_DISTRIBUTE | UNION | BROADCAST
 
@@ -71,8 +90,5 @@ struct JsonOptions {
   bool summary = true;            // add the "summary" object
 };
 
-// The whole model as JSON (contract in docs/json.md).
-nlohmann::json snapshot_to_json(const Snapshot& s, const JsonOptions& options = {});
-nlohmann::json summary_to_json(const SnapshotSummary& sum);
 
 }  // namespace fsp

@@ -75,30 +75,22 @@ int CheckReport::exit_code(bool strict) const {
 
 namespace {
 
-struct Version {
-  int major = -1, minor = -1;
-  bool known() const { return major >= 0; }
-  bool operator<(const Version& o) const { return major != o.major ? major < o.major : minor < o.minor; }
+struct Version : FlinkVersion {
+  Version() = default;
+  Version(FlinkVersion v) : FlinkVersion(v) {}  // NOLINT(google-explicit-constructor)
   bool operator>=(const Version& o) const { return !(*this < o); }
-  bool operator==(const Version& o) const { return major == o.major && minor == o.minor; }
-  std::string str() const { return std::to_string(major) + "." + std::to_string(minor); }
 };
-Version V(int a, int b) { return Version{a, b}; }
+Version V(int a, int b) { return Version{FlinkVersion{a, b}}; }
 
-// The Flink versions that write a metadata version, and the first that reads it.
+// The Flink versions that write a metadata version, and the first that reads
+// it (the version table in metadata.h).
 struct MetaRange {
   Version first, last;  // last.major < 0: open-ended
 };
 MetaRange meta_range(int32_t v) {
-  switch (v) {
-    case 1: return {V(1, 1), V(1, 2)};
-    case 2: return {V(1, 3), V(1, 10)};
-    case 3: return {V(1, 11), V(1, 15)};
-    case 4: return {V(1, 16), V(1, 20)};
-    case 5: return {V(2, 0), V(2, 0)};
-    case 6: return {V(2, 1), Version{}};
-    default: return {V(2, 3), Version{}};  // v7: unreleased, first reader unverified
-  }
+  const MetadataVersionInfo* i = metadata_version_info(v);
+  if (!i) i = metadata_version_info(kLastDecodedVersion);
+  return {Version(i->first_reader), Version(i->last_writer)};
 }
 
 // "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot" -> "long"
@@ -281,7 +273,7 @@ class Checker {
     StateReadOptions ro = opt_.state_options;
     // Heap and RocksDB-full files share a handle type before 1.16: only
     // walking the data tells them apart (the reader labels each state).
-    if (sum_.backend.find("heap-or-rocksdb-full") != std::string::npos && !backend_.empty()) ro.statistics = true;
+    if (sum_.state_backend == StateBackend::kHeapOrRocksDbFull && !backend_.empty()) ro.statistics = true;
     if (opt_.states && !ro.statistics) {
       states_ = *opt_.states;
       r_.states_read = true;
@@ -325,7 +317,7 @@ class Checker {
         if (!jo.uid_hash || id != *jo.uid_hash) by_id[id].push_back({static_cast<int>(j), false});
     }
     // Two job operators under one id: Flink refuses the job graph.
-    if (job_.kind == "manifest") {
+    if (job_.input_kind == JobInputKind::kManifest) {
       for (const auto& [id, v] : by_id) {
         std::set<int> distinct;
         for (auto& p : v) distinct.insert(p.first);
@@ -476,7 +468,7 @@ class Checker {
             "", "make sure max parallelism is not set explicitly to " + std::to_string(jo.max_parallelism) + ", or set it to " +
                     std::to_string(op.max_parallelism));
       }
-    } else if (jo.max_parallelism == 0 && has && job_.kind == "manifest") {
+    } else if (jo.max_parallelism == 0 && has && job_.input_kind == JobInputKind::kManifest) {
       add(Severity::kInfo, "max-parallelism-adopted", &op, &jo,
           "max parallelism is not set for this operator: Flink adopts the snapshot's value " +
               std::to_string(op.max_parallelism),
@@ -514,7 +506,7 @@ class Checker {
   }
 
   Severity ttl_severity(std::string& flink, const std::string& o, const std::string& n) const {
-    const bool heap = backend_ == "hashmap" || (backend_.empty() && (sum_.backend == "hashmap"));
+    const bool heap = backend_ == "hashmap" || (backend_.empty() && !sum_.changelog && sum_.state_backend == StateBackend::kHashMap);
     if (!target_.known()) {
       flink = "The new state serializer (" + n + ") must not be incompatible with the old state serializer (" + o + ").";
       return Severity::kWarning;
@@ -540,7 +532,7 @@ class Checker {
     if (st->handles_failed || st->handles_missing || st->handles_unsupported) return;
     const auto& op = s_.operators[i];
     std::set<std::string> new_names;
-    const bool heap = backend_ == "hashmap" || (backend_.empty() && sum_.backend == "hashmap");
+    const bool heap = backend_ == "hashmap" || (backend_.empty() && !sum_.changelog && sum_.state_backend == StateBackend::kHashMap);
     for (const auto& ns : *jo.states) {
       new_names.insert(ns.name);
       const StateInfo* os = old_state(i, ns.name);
@@ -587,7 +579,7 @@ class Checker {
       }
     }
     for (const auto& os : st->states) {
-      if (os.kind == "timers" || os.name.rfind("_timer_state/", 0) == 0) continue;
+      if (os.state_kind == StateKind::kTimers || os.name.rfind("_timer_state/", 0) == 0) continue;
       if (!new_names.count(os.name))
         add(Severity::kInfo, "state-not-registered", &op, &jo,
             "state \"" + os.name + "\" is in the snapshot but the new job does not register it: it is carried along unused",
@@ -599,7 +591,7 @@ class Checker {
     std::map<std::string, std::pair<bool, bool>> groups;  // group -> (declares state, matched with state)
     for (size_t j = 0; j < job_.operators.size(); ++j) {
       const auto& jo = job_.operators[j];
-      if (job_.kind == "manifest" && jo.uid.empty() && !jo.uid_hash) {
+      if (job_.input_kind == JobInputKind::kManifest && jo.uid.empty() && !jo.uid_hash) {
         // Without state the id only matters once the operator gets some: info.
         const bool stateful = job_matched_state_[j] || (jo.states && !jo.states->empty());
         add(stateful ? Severity::kWarning : Severity::kInfo, "missing-uid", nullptr, &jo,
@@ -632,29 +624,30 @@ class Checker {
     }
   }
 
-  std::string snapshot_backend() const {
-    std::string b = sum_.backend;
-    if (b.rfind("changelog+", 0) == 0) b = b.substr(10);
-    if (b == "heap-or-rocksdb-full") {
+  StateBackend snapshot_backend() const {
+    StateBackend b = sum_.state_backend;  // the inner one of a changelog backend
+    if (b == StateBackend::kHeapOrRocksDbFull) {
       int heap = 0, full = 0;
       for (const auto& o : states_)
         for (const auto& st : o.states) {
           heap += st.backend == "heap";
           full += st.backend == "full";
         }
-      if (full && !heap) return "rocksdb";
-      if (heap && !full) return "hashmap";
+      if (full && !heap) return StateBackend::kRocksDb;
+      if (heap && !full) return StateBackend::kHashMap;
     }
     return b;
   }
 
   void backend_rules() {
     if (backend_.empty()) return;
-    const bool canonical = sum_.format == "canonical" || sum_.backend == "any (canonical)";
-    const std::string kind = sum_.type == "checkpoint"     ? "checkpoint"
-                             : sum_.format == "native"     ? "native savepoint"
-                             : sum_.type.empty()           ? "snapshot (savepoint or checkpoint: v2/v3 metadata does not say)"
-                                                           : "snapshot";
+    const bool canonical = sum_.snapshot_format == SnapshotFormat::kCanonical ||
+                           (!sum_.changelog && sum_.state_backend == StateBackend::kAnyCanonical);
+    const bool checkpoint = sum_.kind == SnapshotKind::kCheckpoint, native = sum_.snapshot_format == SnapshotFormat::kNative;
+    const std::string kind = checkpoint                        ? "checkpoint"
+                             : native                          ? "native savepoint"
+                             : sum_.kind == SnapshotKind::kUnknown ? "snapshot (savepoint or checkpoint: v2/v3 metadata does not say)"
+                                                               : "snapshot";
     if (canonical) {
       if (backend_ == "forst") {
         add(Severity::kError, "backend-switch", nullptr, nullptr,
@@ -665,17 +658,18 @@ class Checker {
       }
       return;
     }
-    std::string sb = snapshot_backend();
-    if (sb == "none") {
-      if (sum_.type == "checkpoint" || sum_.format == "native")
+    const StateBackend sbk = snapshot_backend();
+    const std::string sb = to_string(sbk);  // for messages, and as the name of the --state-backend value
+    if (sbk == StateBackend::kNone) {
+      if (checkpoint || native)
         add(Severity::kInfo, "backend-switch", nullptr, nullptr,
-            "the " + kind + " holds no " + (sum_.backend == "none" ? "" : "materialized ") +
+            "the " + kind + " holds no " + (sum_.changelog ? "materialized " : "") +
                 "keyed state: the state backend choice does not affect it (Flink's matrix still lists backend changes as "
                 "unsupported for native savepoints and checkpoints)",
             "", "");
       return;
     }
-    if (sb == "heap-or-rocksdb-full") {
+    if (sbk == StateBackend::kHeapOrRocksDbFull) {
       r_.unevaluated.push_back({"backend-switch", "",
                                 "the keyed state handles fit both the heap and RocksDB's full format and the state files "
                                 "could not tell which"});
@@ -685,7 +679,7 @@ class Checker {
           "", "restore with the backend that wrote it, or take a canonical savepoint to switch");
       return;
     }
-    if (sb == "any (canonical)") return;
+    if (sbk == StateBackend::kAnyCanonical) return;
     auto same = [&](const std::string& a, const std::string& b) {
       return a == b || (a == "rocksdb" && b == "forst") || (a == "forst" && b == "rocksdb");
     };
@@ -699,11 +693,11 @@ class Checker {
     }
     std::string flink;
     std::string why;
-    const bool full_format = sum_.backend.find("heap-or-rocksdb-full") != std::string::npos;
-    if (full_format && sb == "rocksdb" && backend_ == "hashmap") {
+    const bool full_format = sum_.state_backend == StateBackend::kHeapOrRocksDbFull;
+    if (full_format && sbk == StateBackend::kRocksDb && backend_ == "hashmap") {
       flink = "Unexpected key-group in restore.";
       why = "the heap backend cannot read RocksDB's full snapshot format";
-    } else if (sb == "rocksdb" && backend_ == "hashmap") {
+    } else if (sbk == StateBackend::kRocksDb && backend_ == "hashmap") {
       flink = "Unexpected state handle type, expected one of: class org.apache.flink.runtime.state.KeyGroupsStateHandle, "
               "but found: class org.apache.flink.runtime.state.IncrementalRemoteKeyedStateHandle. This can mostly happen "
               "when a different StateBackend from the one that was used for taking a checkpoint/savepoint is used when restoring.";
@@ -714,8 +708,8 @@ class Checker {
     }
     add(Severity::kError, "backend-switch", nullptr, nullptr,
         "the " + kind + " was written by the " + sb + " state backend in its native format and the new job uses " + backend_ +
-            ": " + (sum_.type == "checkpoint" ? "checkpoints"
-                    : sum_.format == "native" ? "native savepoints"
+            ": " + (checkpoint ? "checkpoints"
+                    : native ? "native savepoints"
                     : "snapshots in a backend's own format (savepoints before 1.13, checkpoints)") +
             " cannot switch state backend (" + why + ")",
         flink,
@@ -724,10 +718,10 @@ class Checker {
   }
 
 
-  bool sql() const { return job_.kind == "sql-plan"; }
+  bool sql() const { return job_.input_kind == JobInputKind::kSqlPlan; }
 
   static bool internal_state(const StateInfo& st) {
-    return st.kind == "timers" || st.name.rfind("_timer_state/", 0) == 0;
+    return st.state_kind == StateKind::kTimers || st.name.rfind("_timer_state/", 0) == 0;
   }
 
   // A problem of the state reader that says the handle was written before Flink 1.8.
@@ -851,7 +845,8 @@ class Checker {
       if (!st || st->handles_failed || st->handles_missing || st->handles_unsupported) continue;
       std::vector<const StateInfo*> keyed;
       for (const auto& x : st->states)
-        if (!internal_state(x) && x.kind != "operator_list" && x.kind != "operator_union" && x.kind != "broadcast")
+        if (!internal_state(x) && x.state_kind != StateKind::kOperatorList && x.state_kind != StateKind::kOperatorUnion &&
+            x.state_kind != StateKind::kBroadcast)
           keyed.push_back(&x);
       if (keyed.empty()) continue;
       const auto& op = s_.operators[i];
@@ -969,7 +964,7 @@ class Checker {
       return;
     }
     if (cm != "claim") return;
-    if (sum_.type == "checkpoint")
+    if (sum_.kind == SnapshotKind::kCheckpoint)
       add(Severity::kWarning, "claim-mode", nullptr, nullptr,
           "a retained checkpoint is restored in CLAIM mode: Flink takes ownership of it and deletes it once later "
           "checkpoints subsume it, so it is no longer there to roll back to or to start another job from",
@@ -1058,7 +1053,8 @@ class Checker {
               target_.str() + ", restoring it is a downgrade, which Flink does not support",
           "", "");
     }
-    if (s_.version == 1 && target_ >= V(1, 11)) {
+    const MetadataVersionInfo* vi = metadata_version_info(s_.version);
+    if (vi && vi->last_reader.known() && vi->last_reader < target_) {
       add(Severity::kError, "metadata-version-unreadable", nullptr, nullptr,
           "metadata v1 (Flink 1.1/1.2) is unreadable since Flink 1.11",
           "This savepoint / checkpoint version (Flink 1.1 / 1.2) is no longer supported.",
@@ -1090,7 +1086,7 @@ class Checker {
               "rules below cover the known breaks (Kryo, Scala, Java collections, legacy serializer snapshots)",
           "", "");
     }
-    if (sum_.type == "checkpoint") {
+    if (sum_.kind == SnapshotKind::kCheckpoint) {
       bool same = mr.first == target_ && (mr.last.major < 0 || mr.last == target_);
       if (!same)
         add(Severity::kInfo, "checkpoint-version-upgrade", nullptr, nullptr,

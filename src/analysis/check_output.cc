@@ -4,6 +4,7 @@
 
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/display.h"
+#include "flink_savepoint/json.h"
 
 namespace fsp {
 namespace {

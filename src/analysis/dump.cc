@@ -180,7 +180,7 @@ class Dumper {
     auto r = resolve_stream(h, f_.directory, o_.path_map);
     if (!r) {
       const Error& e = r.error();
-      report((e.kind == ErrorKind::kNoInput ? "missing: " : e.kind == ErrorKind::kUsage ? "unsupported: " : "error: ") +
+      report((e.kind == ErrorKind::kNoInput ? "missing: " : e.kind == ErrorKind::kUnsupported || e.kind == ErrorKind::kUsage ? "unsupported: " : "error: ") +
              e.message + " (" + where + ")");
       return std::nullopt;
     }
@@ -219,7 +219,7 @@ class Dumper {
                  where + ")");
         return;
       default:
-        report("unsupported: keyed state handle code " + std::to_string(h.code) + " (" + where + ")");
+        report("unsupported: keyed state handle code " + std::to_string(to_int(h.code)) + " (" + where + ")");
     }
   }
 

@@ -12,6 +12,7 @@
 
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/state.h"
@@ -19,6 +20,17 @@
 #include "flink_savepoint/units.h"
 
 namespace fsp {
+
+const char* to_string(JobInputKind kind) {
+  switch (kind) {
+    case JobInputKind::kManifest: return "manifest";
+    case JobInputKind::kSqlPlan: return "sql-plan";
+    case JobInputKind::kRest: return "rest";
+    case JobInputKind::kRestPlan: return "rest-plan";
+    case JobInputKind::kSnapshot: return "snapshot";
+  }
+  return "manifest";
+}
 
 std::optional<OperatorId> JobOperator::generated_id() const {
   if (operator_id) return operator_id;
@@ -178,7 +190,8 @@ std::string detect_job_kind(const nlohmann::json& j) {
 
 Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
   NewJob job;
-  job.kind = "manifest";
+  job.input_kind = JobInputKind::kManifest;
+  job.kind = to_string(job.input_kind);
   if (!j.is_object() || !j.contains("operators") || !j["operators"].is_array())
     return bad_job("job manifest: expected an object with an \"operators\" array");
   if (auto v = validate_job_manifest(j); !v) return v.error();
@@ -309,7 +322,8 @@ Result<NewJob> parse_job_manifest(const nlohmann::json& j) {
 
 Result<NewJob> parse_rest_job(const nlohmann::json& j) {
   NewJob job;
-  job.kind = "rest";
+  job.input_kind = JobInputKind::kRest;
+  job.kind = to_string(job.input_kind);
   job.complete = false;
   if (!j.is_object() || !j.contains("vertices") || !j["vertices"].is_array())
     return bad_job("REST job details: expected an object with a \"vertices\" array (GET /jobs/:jobid)");
@@ -354,7 +368,8 @@ Result<NewJob> parse_rest_job(const nlohmann::json& j) {
 
 Result<NewJob> parse_rest_plan(const nlohmann::json& j) {
   NewJob job;
-  job.kind = "rest-plan";
+  job.input_kind = JobInputKind::kRestPlan;
+  job.kind = to_string(job.input_kind);
   job.complete = false;
   const nlohmann::json* plan = j.is_object() && j.contains("plan") && j["plan"].is_object() ? &j["plan"] : &j;
   if (!plan->is_object() || !plan->contains("nodes") || !(*plan)["nodes"].is_array())
@@ -391,7 +406,8 @@ Result<NewJob> parse_rest_plan(const nlohmann::json& j) {
 
 Result<NewJob> job_from_snapshot(std::shared_ptr<SnapshotFile> file) {
   NewJob job;
-  job.kind = "snapshot";
+  job.input_kind = JobInputKind::kSnapshot;
+  job.kind = to_string(job.input_kind);
   job.snapshot = file;
   const Snapshot& s = file->snapshot;
   StateReadOptions ro;

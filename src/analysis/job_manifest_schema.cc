@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/check.h"
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/text.h"

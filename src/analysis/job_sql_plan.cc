@@ -17,6 +17,7 @@
 
 #include "flink_savepoint/job.h"
 #include "flink_savepoint/units.h"
+#include "flink_savepoint/json.h"
 
 namespace fsp {
 namespace {
@@ -100,7 +101,8 @@ std::string sql_transformation_uid(std::string_view format, int node_id, std::st
 
 Result<NewJob> parse_sql_plan(const nlohmann::json& j) {
   NewJob job;
-  job.kind = "sql-plan";
+  job.input_kind = JobInputKind::kSqlPlan;
+  job.kind = to_string(job.input_kind);
   auto bad = [](const std::string& m) {
     Error e = Error::usage("SQL compiled plan: " + m);
     e.hint = "pass the JSON written by COMPILE PLAN / TableEnvironment.compilePlanSql(...).writeToFile(...)";

@@ -1,3 +1,4 @@
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/lint.h"
 
 #include <algorithm>
@@ -128,7 +129,7 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
                     " does not store uids: whether this operator has one cannot be told from the file alone";
         f.fix = "pass the job's uids with --uid (repeatable) to check them";
       }
-      f.evidence = {{"metadata_version", s.version}};
+      f.evidence = nlohmann::json{{"metadata_version", s.version}}.dump();
       c.add(std::move(f));
     }
 
@@ -136,8 +137,8 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
     {
       auto f = c.base(i, "max-parallelism");
       int32_t derived = default_max_parallelism(op.parallelism);
-      f.evidence = {{"parallelism", op.parallelism}, {"max_parallelism", op.max_parallelism},
-                    {"derived_default", derived}, {"largest_parallelism_allowed", op.max_parallelism}};
+      f.evidence = nlohmann::json{{"parallelism", op.parallelism}, {"max_parallelism", op.max_parallelism},
+                    {"derived_default", derived}, {"largest_parallelism_allowed", op.max_parallelism}}.dump();
       if (op.max_parallelism == derived) {
         f.status = "warn";
         f.message = "max parallelism " + std::to_string(op.max_parallelism) +
@@ -169,13 +170,13 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
     if (has_keyed(op)) {
       int64_t ks = keyed_size(op);
       auto f = c.base(i, "state-size");
-      f.evidence = {{"keyed_state_bytes", ks}, {"backend", sum.backend}};
-      if (sum.backend == "hashmap" && ks > o.large_heap_state_bytes) {
+      f.evidence = nlohmann::json{{"keyed_state_bytes", ks}, {"backend", sum.backend}}.dump();
+      if (!sum.changelog && sum.state_backend == StateBackend::kHashMap && ks > o.large_heap_state_bytes) {
         f.status = "warn";
         f.message = "large keyed state (" + std::to_string(ks) + " bytes) on the heap (HashMap) backend";
         f.fix = "use the RocksDB (or ForSt) backend with incremental checkpoints for state of this size";
         c.add(std::move(f));
-      } else if (sum.type == "checkpoint" && full_rocksdb_snapshot(op) && ks > o.large_full_snapshot_bytes) {
+      } else if (sum.kind == SnapshotKind::kCheckpoint && full_rocksdb_snapshot(op) && ks > o.large_full_snapshot_bytes) {
         f.status = "warn";
         f.message = "full (non-incremental) RocksDB checkpoints of " + std::to_string(ks) + " bytes";
         f.fix = "enable incremental checkpoints (execution.checkpointing.incremental: true)";
@@ -213,8 +214,7 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
           sql |= contains(st.key_serializer, "RowData") || contains(st.value_serializer, "RowData") ||
                  contains(st.type, "RowData") || contains(st.key_type, "RowData");
         for (const auto& st : os.states) {
-          bool keyed = st.kind == "value" || st.kind == "list" || st.kind == "map" || st.kind == "reducing" ||
-                       st.kind == "aggregating" || st.kind == "folding";
+          bool keyed = is_keyed(st.state_kind);
           // Flink-internal states need no TTL: window contents, merging
           // window sets and trigger states are scoped to a window namespace
           // and cleared when the window fires or expires (timers are their own kind).
@@ -227,7 +227,7 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
             f.state = st.name;
             f.status = "warn";
             f.message = "keyed " + st.kind + " state '" + st.name + "' has no TTL: it grows with the key space forever";
-            f.evidence = {{"entries", st.entries}, {"bytes", st.bytes}};
+            f.evidence = nlohmann::json{{"entries", st.entries}, {"bytes", st.bytes}}.dump();
             f.fix = sql ? "set table.exec.state.ttl for the query (or a STATE_TTL hint on its tables) if rows of old "
                           "keys are not needed; the compiled plan keeps it per node (switching TTL on is a state "
                           "migration: supported from Flink 2.1 (RocksDB) / 2.2 (heap))"
@@ -246,7 +246,7 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
           auto ser = [&](const char* status, std::string msg, std::string fix) {
             auto f = c.make(os.operator_index, "serializer", status, std::move(msg), std::move(fix));
             f.state = st.name;
-            f.evidence = {{"type", st.type}, {"serializer_classes", st.serializer_classes}};
+            f.evidence = nlohmann::json{{"type", st.type}, {"serializer_classes", st.serializer_classes}}.dump();
             c.add(std::move(f));
           };
           if (scala)
@@ -272,8 +272,8 @@ LintReport lint(const SnapshotFile& file, const LintOptions& o) {
               f.status = "warn";
               f.message = "state '" + st.name + "' is skewed: its largest key group holds " + std::to_string(ratio).substr(0, 5) +
                           "x the mean";
-              f.evidence = {{"max_key_group_bytes", st.max_key_group_bytes}, {"mean_key_group_bytes", st.mean_key_group_bytes},
-                            {"key_groups_with_data", st.key_groups_with_data}};
+              f.evidence = nlohmann::json{{"max_key_group_bytes", st.max_key_group_bytes}, {"mean_key_group_bytes", st.mean_key_group_bytes},
+                            {"key_groups_with_data", st.key_groups_with_data}}.dump();
               f.fix = "check the key distribution (hot keys); a subtask owning that key group carries the load";
               c.add(std::move(f));
             }
@@ -292,7 +292,7 @@ nlohmann::json lint_to_json(const LintReport& r) {
   nlohmann::json fs = nlohmann::json::array();
   for (const auto& f : r.findings) {
     nlohmann::json j{{"check", f.check}, {"status", f.status}, {"message", f.message}, {"fix", f.fix},
-                     {"evidence", f.evidence.is_null() ? nlohmann::json::object() : f.evidence}};
+                     {"evidence", f.evidence.empty() ? nlohmann::json::object() : nlohmann::json::parse(f.evidence)}};
     j["operator_id"] = f.operator_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.operator_id);
     j["uid"] = f.uid.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.uid);
     j["name"] = f.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.name);

@@ -3,6 +3,7 @@
 // to the job and edit it with the code; `check SNAP --job <(inspect
 // --emit-manifest SNAP)` is compatible with zero warnings.
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/state.h"
@@ -22,9 +23,8 @@ nlohmann::json emit_job_manifest(const SnapshotFile& file, const std::vector<Ope
   // The backend, where the snapshot's handle types tell it: the emitted job
   // then restores with the backend that wrote it.
   SnapshotSummary sum = summarize(s, /*list_files=*/false);
-  std::string b = sum.backend;
-  if (b.rfind("changelog+", 0) == 0) b = b.substr(10);
-  if (b == "hashmap" || b == "rocksdb" || b == "forst") m["state_backend"] = b;
+  if (sum.state_backend == StateBackend::kHashMap || sum.state_backend == StateBackend::kRocksDb)
+    m["state_backend"] = to_string(sum.state_backend);  // of the inner backend under changelog
   nlohmann::json ops = nlohmann::json::array();
   for (size_t i = 0; i < s.operators.size(); ++i) {
     const auto& op = s.operators[i];
@@ -44,10 +44,10 @@ nlohmann::json emit_job_manifest(const SnapshotFile& file, const std::vector<Ope
         if (os.handles_failed || os.handles_missing || os.handles_unsupported) break;
         nlohmann::json sts = nlohmann::json::array();
         for (const auto& st : os.states) {
-          if (st.kind == "timers" || st.name.rfind("_timer_state/", 0) == 0) continue;  // Flink-internal
+          if (st.state_kind == StateKind::kTimers || st.name.rfind("_timer_state/", 0) == 0) continue;  // Flink-internal
           nlohmann::json x;
           x["name"] = st.name;
-          if (!st.kind.empty() && st.kind != "unknown") x["kind"] = st.kind;
+          if (st.state_kind != StateKind::kUnknown) x["kind"] = st.kind;
           if (!st.key_serializer.empty()) x["key_serializer"] = st.key_serializer;
           if (!st.value_serializer.empty()) x["value_serializer"] = st.value_serializer;
           x["ttl"] = st.ttl;

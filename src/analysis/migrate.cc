@@ -100,8 +100,8 @@ Status check_snapshot_kind(const Snapshot& s) {
 struct Source {
   ResolvedStream bytes;
   state::CanonicalKeyedStream stream;
-  uint8_t code = 0;
-  uint8_t delegate_code = 0;
+  HandleCode code = HandleCode::kNull;
+  HandleCode delegate_code = HandleCode::kNull;
   std::string where;
 };
 
@@ -251,12 +251,12 @@ class Planner {
       const KeyedHandle& h = st.managed_keyed;
       if (h.is_null()) continue;
       if (h.code != code::kSavepointKeyGroups && h.code != code::kKeyGroups)
-        return usage(where + ": keyed state handle code " + std::to_string(h.code) +
+        return usage(where + ": keyed state handle code " + std::to_string(to_int(h.code)) +
                          " belongs to a native savepoint or a checkpoint (incremental, changelog or heap snapshot "
                          "files), not a canonical savepoint",
                      kCanonicalHint);
       if (h.delegate.code != code::kByteStream && h.delegate.code != code::kFile && h.delegate.code != code::kRelative)
-        return usage(where + ": keyed state in stream handle code " + std::to_string(h.delegate.code) +
+        return usage(where + ": keyed state in stream handle code " + std::to_string(to_int(h.delegate.code)) +
                      " is not supported");
       if (h.delegate.code != code::kByteStream && s_.version < 3)
         return usage(where + ": metadata v2 with keyed state in files cannot take relative handles; relocate is "
@@ -355,7 +355,7 @@ class Planner {
     const int new_prefix = key_group_prefix_bytes(new_max);
     const bool all_inline = std::all_of(sources.begin(), sources.end(),
                                         [](const Source& s) { return s.delegate_code == code::kByteStream; });
-    const uint8_t handle_code = base->code;
+    const HandleCode handle_code = base->code;
     // Every subtask gets a handle: add the ones the snapshot lists no state for.
     std::set<int32_t> present;
     for (auto& st : op.subtasks) present.insert(st.index);

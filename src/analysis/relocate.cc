@@ -470,7 +470,7 @@ struct Digest {
 Digest digest_handles(const Snapshot& s) {
   Digest d;
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
-    d.mix(h.code);
+    d.mix(static_cast<uint64_t>(h.code));
     d.mix(static_cast<uint64_t>(h.state_size));
     d.mix(static_cast<uint64_t>(h.start_pos));
     d.mix(static_cast<uint64_t>(h.scope));
@@ -521,11 +521,11 @@ Status write_metadata_atomically(const std::string& target, const Snapshot& expe
       return Error::io("the file read back differs from what was written; '" + target + "' is unchanged");
     auto dec = decode_metadata(got);
     if (!dec) {
-      return Error{ErrorKind::kSoftware, "the written file does not decode: " + dec.error().to_string() + "; '" + target + "' is unchanged", {}, {}, {}};
+      return Error::internal("the written file does not decode: " + dec.error().to_string() + "; '" + target + "' is unchanged");
     }
     std::string diff = compare_snapshots(expected, *dec);
     if (!diff.empty())
-      return Error{ErrorKind::kSoftware, "the written file decodes to another snapshot (" + diff + "); '" + target + "' is unchanged", {}, {}, {}};
+      return Error::internal("the written file decodes to another snapshot (" + diff + "); '" + target + "' is unchanged");
     return {};
   };
   return io::write_file_atomic(target, bytes, wo);

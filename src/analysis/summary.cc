@@ -15,7 +15,7 @@ namespace {
 // Collects the keyed handle codes met (recursing into changelog handles).
 void keyed_codes(const KeyedHandle& k, std::map<int, int>& out) {
   if (k.is_null()) return;
-  out[k.code]++;
+  out[to_int(k.code)]++;
   for (const auto& m : k.materialized) keyed_codes(m, out);
 }
 
@@ -155,10 +155,10 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   SnapshotSummary sum;
   const auto& p = s.properties;
   if (p.present && p.parsed) {
-    sum.type = p.is_savepoint() ? "savepoint" : "checkpoint";
+    sum.kind = p.is_savepoint() ? SnapshotKind::kSavepoint : SnapshotKind::kCheckpoint;
     sum.name = p.name;
-    if (p.format_type == "CANONICAL") sum.format = "canonical";
-    if (p.format_type == "NATIVE") sum.format = "native";
+    if (p.format_type == "CANONICAL") sum.snapshot_format = SnapshotFormat::kCanonical;
+    if (p.format_type == "NATIVE") sum.snapshot_format = SnapshotFormat::kNative;
   }
 
   std::map<int, int> codes;  // keyed handle codes (outer)
@@ -168,57 +168,62 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     for (const auto& st : op.subtasks) {
       for (const auto* k : {&st.managed_keyed}) {
         if (k->is_null()) continue;
-        codes[k->code]++;
+        codes[to_int(k->code)]++;
         for (const auto& m : k->materialized) keyed_codes(m, inner);
       }
     }
   }
-  auto has = [&](std::initializer_list<int> cs, const std::map<int, int>& m) {
-    for (int c : cs)
-      if (m.count(c)) return true;
+  auto has = [&](std::initializer_list<HandleCode> cs, const std::map<int, int>& m) {
+    for (HandleCode c : cs)
+      if (m.count(to_int(c))) return true;
     return false;
   };
-  auto backend_of = [&](const std::map<int, int>& m, std::string& reason) -> std::string {
+  auto backend_of = [&](const std::map<int, int>& m, std::string& reason) -> StateBackend {
     if (has({code::kIncremental, code::kIncrementalV2}, m)) {
       reason = "IncrementalRemoteKeyedStateHandle (RocksDB/ForSt native format)";
-      return "rocksdb";
+      return StateBackend::kRocksDb;
     }
     if (has({code::kSavepointKeyGroups}, m)) {
       reason = "KeyGroupsSavepointStateHandle: canonical savepoint, restorable by any backend";
-      return "any (canonical)";
+      return StateBackend::kAnyCanonical;
     }
     if (has({code::kKeyGroups, code::kKeyGroupsV2}, m)) {
-      if (sum.type == "savepoint" && sum.format == "canonical") {
+      if (sum.kind == SnapshotKind::kSavepoint && sum.snapshot_format == SnapshotFormat::kCanonical) {
         reason = "KeyGroupsStateHandle in a canonical savepoint (written before 1.13)";
-        return "any (canonical)";
+        return StateBackend::kAnyCanonical;
       }
       if (s.version >= 4) {
         reason = "KeyGroupsStateHandle in a v4+ snapshot: heap (HashMap) format; RocksDB writes incremental handles since 1.16";
-        return "hashmap";
+        return StateBackend::kHashMap;
       }
       reason = "KeyGroupsStateHandle: heap format, or a RocksDB full snapshot (before 1.16); the state files tell which";
-      return "heap-or-rocksdb-full";
+      return StateBackend::kHeapOrRocksDbFull;
     }
     reason = "no keyed state";
-    return "none";
+    return StateBackend::kNone;
   };
   if (has({code::kChangelog, code::kChangelogV2}, codes)) {
     std::string r;
-    std::string in = backend_of(inner, r);
+    sum.changelog = true;
+    sum.state_backend = backend_of(inner, r);
+    std::string in = to_string(sum.state_backend);
     sum.backend = "changelog+" + in;
     sum.backend_reason = "ChangelogStateBackendHandle wrapping " + in + " (" + r + ")";
   } else {
-    sum.backend = backend_of(codes, sum.backend_reason);
+    sum.state_backend = backend_of(codes, sum.backend_reason);
+    sum.backend = to_string(sum.state_backend);
   }
 
   // Before v4 nothing records the type: infer what the codes allow.
   if (!p.present || !p.parsed) {
     if (has({code::kSavepointKeyGroups}, codes)) {
-      sum.type = "savepoint";
-      sum.format = "canonical";
+      sum.kind = SnapshotKind::kSavepoint;
+      sum.snapshot_format = SnapshotFormat::kCanonical;
       sum.type_inferred = true;
     }
   }
+  sum.type = to_string(sum.kind);
+  sum.format = to_string(sum.snapshot_format);
 
   // Files: distinct paths. The list (JSON) is exact and in first-appearance
   // order (DistinctFiles); the count alone (tables) is the number of distinct
@@ -257,7 +262,38 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   return sum;
 }
 
-const char* stream_handle_type_name(uint8_t c) {
+const char* to_string(SnapshotKind k) {
+  switch (k) {
+    case SnapshotKind::kUnknown: return "";
+    case SnapshotKind::kSavepoint: return "savepoint";
+    case SnapshotKind::kCheckpoint: return "checkpoint";
+  }
+  return "";
+}
+
+const char* to_string(SnapshotFormat f) {
+  switch (f) {
+    case SnapshotFormat::kUnknown: return "";
+    case SnapshotFormat::kCanonical: return "canonical";
+    case SnapshotFormat::kNative: return "native";
+  }
+  return "";
+}
+
+const char* to_string(StateBackend b) {
+  switch (b) {
+    case StateBackend::kNone: return "none";
+    case StateBackend::kHashMap: return "hashmap";
+    case StateBackend::kRocksDb: return "rocksdb";
+    case StateBackend::kHeapOrRocksDbFull: return "heap-or-rocksdb-full";
+    case StateBackend::kAnyCanonical: return "any (canonical)";
+  }
+  return "none";
+}
+
+// Each switch lists every code (no default): a new HandleCode fails to
+// compile (-Werror=switch) until it has a name here.
+const char* stream_handle_type_name(HandleCode c) {
   switch (c) {
     case code::kNull: return "null";
     case code::kByteStream: return "ByteStreamStateHandle";
@@ -266,11 +302,22 @@ const char* stream_handle_type_name(uint8_t c) {
     case code::kRelative: return "RelativeFileStateHandle";
     case code::kSegmentFile: return "SegmentFileStateHandle";
     case code::kEmptySegmentFile: return "EmptySegmentFileStateHandle";
-    default: return "unknown";
+    case code::kPartitionableOperator:
+    case code::kIncremental:
+    case code::kSavepointKeyGroups:
+    case code::kChangelog:
+    case code::kChangelogByteIncrement:
+    case code::kChangelogFileIncrement:
+    case code::kIncrementalV2:
+    case code::kKeyGroupsV2:
+    case code::kChangelogFileIncrementV2:
+    case code::kChangelogV2:
+    case code::kSegmentPartitionableOperator: return "unknown";
   }
+  return "unknown";
 }
 
-const char* keyed_handle_type_name(uint8_t c) {
+const char* keyed_handle_type_name(HandleCode c) {
   switch (c) {
     case code::kNull: return "null";
     case code::kKeyGroups:
@@ -283,16 +330,39 @@ const char* keyed_handle_type_name(uint8_t c) {
     case code::kChangelogByteIncrement: return "InMemoryChangelogStateHandle";
     case code::kChangelogFileIncrement:
     case code::kChangelogFileIncrementV2: return "ChangelogStateHandleStreamImpl";
-    default: return "unknown";
+    case code::kByteStream:
+    case code::kFile:
+    case code::kPartitionableOperator:
+    case code::kRelative:
+    case code::kSegmentFile:
+    case code::kEmptySegmentFile:
+    case code::kSegmentPartitionableOperator: return "unknown";
   }
+  return "unknown";
 }
 
-const char* operator_handle_type_name(uint8_t c) {
+const char* operator_handle_type_name(HandleCode c) {
   switch (c) {
     case code::kPartitionableOperator: return "OperatorStreamStateHandle";
     case code::kSegmentPartitionableOperator: return "FileMergingOperatorStreamStateHandle";
-    default: return "null";
+    case code::kNull:
+    case code::kByteStream:
+    case code::kFile:
+    case code::kKeyGroups:
+    case code::kIncremental:
+    case code::kRelative:
+    case code::kSavepointKeyGroups:
+    case code::kChangelog:
+    case code::kChangelogByteIncrement:
+    case code::kChangelogFileIncrement:
+    case code::kIncrementalV2:
+    case code::kKeyGroupsV2:
+    case code::kChangelogFileIncrementV2:
+    case code::kChangelogV2:
+    case code::kSegmentFile:
+    case code::kEmptySegmentFile: return "null";
   }
+  return "null";
 }
 
 const char* channel_handle_type_name(uint8_t k) {

@@ -7,6 +7,7 @@
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/snapshot_set.h"
 #include "flink_savepoint/path_map.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include "flink_savepoint/json.h"
 
 #include "flink_savepoint/text.h"
 #include "flink_savepoint/units.h"
@@ -11,6 +12,23 @@
 
 namespace fsp::cli {
 
+// The one place where kinds of errors become exit codes (BSD sysexits(3),
+// documented in docs/errors.md).
+int exit_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return 64;         // EX_USAGE
+    case ErrorKind::kCorrupt:
+    case ErrorKind::kTruncated:
+    case ErrorKind::kUnsupported: return 65;   // EX_DATAERR
+    case ErrorKind::kMissingInput: return 66;  // EX_NOINPUT
+    case ErrorKind::kInternal: return 70;      // EX_SOFTWARE
+    case ErrorKind::kCannotCreate: return 73;  // EX_CANTCREAT
+    case ErrorKind::kIo:
+    case ErrorKind::kOutOfMemory: return 74;   // EX_IOERR
+  }
+  return 70;
+}
+
 int report(const Context& ctx, const Error& e) {
   if (ctx.json) {
     std::cout.flush();
@@ -18,7 +36,7 @@ int report(const Context& ctx, const Error& e) {
     w.begin_object();
     w.key("error");
     w.begin_object();
-    w.field("exit_code", e.exit_code());
+    w.field("exit_code", exit_code(e.kind));
     if (!e.hint.empty()) w.field("hint", e.hint);
     w.field("message", e.message);
     if (e.offset) w.field("offset", *e.offset);
@@ -31,7 +49,7 @@ int report(const Context& ctx, const Error& e) {
     std::cerr << "error: " << display(e.to_string()) << "\n";
     if (!e.hint.empty()) std::cerr << "hint: " << display(e.hint) << "\n";
   }
-  return e.exit_code();
+  return exit_code(e.kind);
 }
 
 void print_json(const nlohmann::json& j, int indent) { print_json(std::cout, j, indent); }
@@ -46,14 +64,14 @@ int report_line(const Context& ctx, const std::string& snapshot, const Error& e)
   if (!ctx.json) return report(ctx, e);
   nlohmann::json j{{"schema_version", kJsonLinesSchemaVersion},
                    {"snapshot", snapshot},
-                   {"error", {{"message", e.message}, {"exit_code", e.exit_code()}}}};
+                   {"error", {{"message", e.message}, {"exit_code", exit_code(e.kind)}}}};
   if (e.offset) j["error"]["offset"] = *e.offset;
   if (!e.where.empty()) j["error"]["where"] = e.where;
   if (!e.hint.empty()) j["error"]["hint"] = e.hint;
   JsonWriter w(std::cout, -1);
   w.value(j);
   w.newline();
-  return e.exit_code();
+  return exit_code(e.kind);
 }
 
 std::string human_size(int64_t b) {

@@ -18,6 +18,9 @@ struct Context {
   int exit_code = 0;
 };
 
+// The exit code of a kind of error (the only mapping; docs/errors.md).
+int exit_code(ErrorKind kind);
+
 // Prints `error: ...` (and `hint: ...`) or a JSON error object to stderr and
 // returns the error's exit code.
 int report(const Context& ctx, const Error& e);

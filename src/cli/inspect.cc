@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "flink_savepoint/job.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/murmur3.h"
 #include "flink_savepoint/display.h"

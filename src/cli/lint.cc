@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "flink_savepoint/display.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/lint.h"
 #include "flink_savepoint/path_map.h"
 #include "flink_savepoint/snapshot_set.h"

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/file_system.h"
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/display.h"
 #include "flink_savepoint/modified_utf8.h"

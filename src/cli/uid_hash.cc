@@ -2,6 +2,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/murmur3.h"
 #include "src/cli/command.h"

@@ -5,12 +5,11 @@
 
 namespace fsp {
 
-void ByteReader::fail_at(size_t pos, std::string message, Truncation truncation) {
+void ByteReader::fail_at(size_t pos, std::string message, ErrorKind kind) {
   if (error_) return;
   Error e;
-  e.kind = ErrorKind::kData;
+  e.kind = kind;
   e.message = std::move(message);
-  e.truncation = truncation;
   e.offset = base_ + pos;
   if (ctx_) e.where = ctx_->describe();
   error_ = std::move(e);
@@ -19,14 +18,13 @@ void ByteReader::fail_at(size_t pos, std::string message, Truncation truncation)
 
 bool ByteReader::fail_need(size_t n, const char* what) {
   if (error_) return false;
-  fail_at(pos_,
-          std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) + " bytes), " +
-              std::to_string(size_ - pos_) + " left",
-          Truncation::kReadPastEnd);
+  fail_at(pos_, std::string("unexpected end of data: expected ") + what + " (" + std::to_string(n) + " bytes), " +
+               std::to_string(size_ - pos_) + " left",
+          ErrorKind::kTruncated);
   return false;
 }
 
-bool ByteReader::check_count(int64_t count, size_t min_element_bytes, const char* what) {
+bool ByteReader::check_count(int64_t count, size_t min_element_bytes, const char* what, ErrorKind past_end) {
   if (error_) return false;
   if (count < 0) {
     fail_at(pos_ >= 4 ? pos_ - 4 : pos_, std::string("negative count of ") + what + ": " + std::to_string(count));
@@ -36,7 +34,7 @@ bool ByteReader::check_count(int64_t count, size_t min_element_bytes, const char
     fail_at(pos_ >= 4 ? pos_ - 4 : pos_,
             std::string("count of ") + what + " (" + std::to_string(count) + ") needs more bytes than remain (" +
                 std::to_string(remaining()) + ")",
-            Truncation::kCountPastEnd);
+            past_end);
     return false;
   }
   return true;

@@ -21,9 +21,23 @@ int64_t StreamHandle::size() const {
       return state_size;
     case code::kKeyGroups:
       return key_groups ? key_groups->delegate.size() : 0;
-    default:
+    case code::kNull:
+    case code::kEmptySegmentFile:
+    // not stream handles
+    case code::kPartitionableOperator:
+    case code::kIncremental:
+    case code::kSavepointKeyGroups:
+    case code::kChangelog:
+    case code::kChangelogByteIncrement:
+    case code::kChangelogFileIncrement:
+    case code::kIncrementalV2:
+    case code::kKeyGroupsV2:
+    case code::kChangelogFileIncrementV2:
+    case code::kChangelogV2:
+    case code::kSegmentPartitionableOperator:
       return 0;
   }
+  return 0;
 }
 
 int64_t KeyedHandle::size() const {
@@ -54,9 +68,18 @@ int64_t KeyedHandle::size() const {
     case code::kChangelogFileIncrement:
     case code::kChangelogFileIncrementV2:
       return stored_state_size;
-    default:
+    case code::kNull:
+    // not keyed handles
+    case code::kByteStream:
+    case code::kFile:
+    case code::kPartitionableOperator:
+    case code::kRelative:
+    case code::kSegmentFile:
+    case code::kEmptySegmentFile:
+    case code::kSegmentPartitionableOperator:
       return 0;
   }
+  return 0;
 }
 
 int64_t KeyedHandle::checkpointed() const {
@@ -67,9 +90,22 @@ int64_t KeyedHandle::checkpointed() const {
     case code::kChangelogFileIncrement:
     case code::kChangelogFileIncrementV2:
       return checkpointed_size;
-    default:
+    case code::kNull:
+    case code::kKeyGroups:
+    case code::kSavepointKeyGroups:
+    case code::kKeyGroupsV2:
+    case code::kIncremental:
+    case code::kChangelogByteIncrement:
+    case code::kByteStream:
+    case code::kFile:
+    case code::kPartitionableOperator:
+    case code::kRelative:
+    case code::kSegmentFile:
+    case code::kEmptySegmentFile:
+    case code::kSegmentPartitionableOperator:
       return size();
   }
+  return size();
 }
 
 int64_t SubtaskState::size() const {

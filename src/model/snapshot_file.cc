@@ -57,7 +57,7 @@ Result<SnapshotFile> open_snapshot(const std::string& path, const DecodeOptions&
   if (*mp != "-") sf.directory = io::parent_uri(*mp);
   sf.file_size = (*fb)->bytes().size();
   g_last_opened_size.store(sf.file_size, std::memory_order_relaxed);
-  auto s = decode_metadata((*fb)->bytes(), options);
+  auto s = decode_metadata(*fb, options);  // the snapshot keeps the buffer
   if (!s) {
     Error e = s.take_error();
     if (e.where.empty()) e.where = sf.metadata_path;
@@ -65,7 +65,6 @@ Result<SnapshotFile> open_snapshot(const std::string& path, const DecodeOptions&
     return e;
   }
   sf.snapshot = std::move(*s);
-  sf.snapshot.backing = *fb;
   return sf;
 }
 

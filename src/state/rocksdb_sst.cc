@@ -155,17 +155,17 @@ std::string library_version() { return {}; }
 
 Result<SstProperties> read_file(const std::string& path) {
   (void)path;
-  return Error::usage(kUnavailableNote);
+  return Error::unsupported(kUnavailableNote);
 }
 
 Result<SstProperties> read_bytes(std::string_view bytes, const std::string& name) {
   (void)bytes;
   (void)name;
-  return Error::usage(kUnavailableNote);
+  return Error::unsupported(kUnavailableNote);
 }
 
 Result<SstProperties> for_each_entry(const std::string&, std::string_view, const std::string&, void*, EntryVisitor) {
-  return Error::usage(kUnavailableNote);
+  return Error::unsupported(kUnavailableNote);
 }
 
 #endif

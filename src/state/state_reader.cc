@@ -33,7 +33,6 @@ constexpr const char* kTtlClass = "org.apache.flink.runtime.state.ttl.TtlStateFa
 constexpr const char* kMapClass = "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot";
 constexpr const char* kListClass = "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot";
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // ---------------------------------------------------------------------------
 // Per-state accumulation.
@@ -167,7 +166,7 @@ std::string handle_label(const StreamHandle& h) {
     case code::kFile: return "file " + modified_utf8_to_utf8(h.path);
     case code::kRelative: return "relative file " + modified_utf8_to_utf8(h.path);
     case code::kSegmentFile: return "segment of " + modified_utf8_to_utf8(h.path);
-    default: return "handle code " + std::to_string(h.code);
+    default: return "handle code " + std::to_string(to_int(h.code));
   }
 }
 
@@ -208,7 +207,8 @@ class Reader {
       if (r.error().kind == ErrorKind::kNoInput) {
         ++out.handles_missing;
         out.problems.push_back("missing: " + r.error().message + " (" + where + ")");
-      } else if (r.error().kind == ErrorKind::kUsage) {
+      } else if (r.error().kind == ErrorKind::kUnsupported || r.error().kind == ErrorKind::kUsage) {
+        // kUsage: a URI scheme that no file system of this build serves.
         ++out.handles_unsupported;
         out.problems.push_back("unsupported: " + r.error().message + " (" + where + ")");
       } else {
@@ -304,7 +304,7 @@ class Reader {
         return;
       default:
         ++out.handles_unsupported;
-        out.problems.push_back("unsupported: keyed state handle code " + std::to_string(h.code) +
+        out.problems.push_back("unsupported: keyed state handle code " + std::to_string(to_int(h.code)) +
                                " (changelog increments) is not decoded (" + where + ")");
     }
   }
@@ -316,7 +316,7 @@ class Reader {
                          const std::string& where) {
     if (h.code != code::kChangelogByteIncrement) {
       ++out.handles_unsupported;
-      out.problems.push_back("unsupported: changelog handle code " + std::to_string(h.code) +
+      out.problems.push_back("unsupported: changelog handle code " + std::to_string(to_int(h.code)) +
                              " (state changes in DSTL files) is not decoded (" + where + ")");
       return;
     }
@@ -362,7 +362,7 @@ class Reader {
     if (!opt_.statistics || !p.complete) return;
     // Handles that name the same stream with the same key groups and offsets
     // are walked once; everything else is charged to the command's work bound.
-    std::string walk_key = key + "|kg " + std::to_string(h.range.start) + "|" + std::to_string(h.code) + "|" +
+    std::string walk_key = key + "|kg " + std::to_string(h.range.start) + "|" + std::to_string(to_int(h.code)) + "|" +
                            std::string(h.offsets.raw);
     auto walked = walks_.find(walk_key);
     if (walked == walks_.end()) {
@@ -445,8 +445,8 @@ class Reader {
         std::string where = where0 + ", SST " + local + " (" + handle_label(nh.handle) + ")";
         std::string raw = modified_utf8_to_utf8(nh.handle.path);
         std::string id;
-        Result<rocksdb_sst::SstProperties> props = Error::usage("SST " + local + " handle code " +
-                                                                std::to_string(nh.handle.code) + " is not a stream");
+        Result<rocksdb_sst::SstProperties> props = Error::unsupported("SST " + local + " handle code " +
+                                                                std::to_string(to_int(nh.handle.code)) + " is not a stream");
         if (nh.handle.code == code::kRelative || nh.handle.code == code::kFile) {
           auto path = state::sst_local_path(nh.handle, file_.directory, opt_.path_map);
           id = "file:" + (path ? *path : std::string());
@@ -458,7 +458,7 @@ class Reader {
           if (!path) props = path.error();
           else props = rocksdb_sst::read_file(*path);
         } else {
-          id = "handle:" + std::to_string(nh.handle.code) + ":" + raw + "@" + std::to_string(nh.handle.start_pos) +
+          id = "handle:" + std::to_string(to_int(nh.handle.code)) + ":" + raw + "@" + std::to_string(nh.handle.start_pos) +
                "+" + std::to_string(nh.handle.state_size) + ":" +
                std::to_string(reinterpret_cast<uintptr_t>(nh.handle.data.data()));
           auto seen = seen_sst_.find(id);
@@ -512,7 +512,7 @@ class Reader {
 
   void fail_proxy(OperatorStates& out, const Error& e, const std::string& where) {
     std::string msg = e.to_string();
-    if (starts_with(e.message, "unsupported:")) {
+    if (e.kind == ErrorKind::kUnsupported) {
       ++out.handles_unsupported;
       out.problems.push_back(msg.find(where) == std::string::npos ? msg + " (" + where + ")" : msg);
     } else {
@@ -597,7 +597,8 @@ class Reader {
   void finish(StateSlot& s, int32_t parallelism) {
     StateInfo& i = s.info;
     Acc& a = s.acc;
-    if (i.kind.empty()) i.kind = "unknown";
+    i.state_kind = parse_state_kind(i.kind);
+    i.kind = to_string(i.state_kind);
     i.subtasks = static_cast<int32_t>(a.subtasks.size());
     if (!a.subtask_entries.empty()) {
       int32_t maxidx = std::max(parallelism - 1, a.subtask_entries.rbegin()->first);
@@ -793,8 +794,38 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& 
       return out;
     }
     default:
-      return Error::usage("stream handle code " + std::to_string(h.code) + " cannot be read as a stream");
+      return Error::unsupported("stream handle code " + std::to_string(to_int(h.code)) + " cannot be read as a stream");
   }
+}
+
+namespace {
+constexpr StateKind kAllStateKinds[] = {StateKind::kUnknown,       StateKind::kValue,         StateKind::kList,
+                                        StateKind::kMap,           StateKind::kReducing,      StateKind::kAggregating,
+                                        StateKind::kFolding,       StateKind::kOperatorList,  StateKind::kOperatorUnion,
+                                        StateKind::kBroadcast,     StateKind::kTimers};
+}  // namespace
+
+const char* to_string(StateKind k) {
+  switch (k) {
+    case StateKind::kUnknown: return "unknown";
+    case StateKind::kValue: return "value";
+    case StateKind::kList: return "list";
+    case StateKind::kMap: return "map";
+    case StateKind::kReducing: return "reducing";
+    case StateKind::kAggregating: return "aggregating";
+    case StateKind::kFolding: return "folding";
+    case StateKind::kOperatorList: return "operator_list";
+    case StateKind::kOperatorUnion: return "operator_union";
+    case StateKind::kBroadcast: return "broadcast";
+    case StateKind::kTimers: return "timers";
+  }
+  return "unknown";
+}
+
+StateKind parse_state_kind(std::string_view name) {
+  for (StateKind k : kAllStateKinds)
+    if (name == to_string(k)) return k;
+  return StateKind::kUnknown;
 }
 
 Result<std::vector<OperatorStates>> read_states(const SnapshotFile& file, const StateReadOptions& options) {
