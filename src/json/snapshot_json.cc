@@ -3,6 +3,7 @@
 // contract promises and nlohmann's std::map gave before streaming).
 #include <algorithm>
 
+#include "flink_savepoint/json.h"
 #include "flink_savepoint/json_output.h"
 #include "flink_savepoint/metadata.h"
 
@@ -33,7 +34,7 @@ struct Writer {
       return;
     }
     w.begin_object();
-    w.field("code", h.code);
+    w.field("code", to_int(h.code));
     switch (h.code) {
       case code::kByteStream:
         w.field("handle_name", h.path);
@@ -64,7 +65,11 @@ struct Writer {
           w.field("offsets_count", static_cast<uint64_t>(h.key_groups->offsets.size()));
         }
         break;
-      default:
+      case code::kNull: case code::kPartitionableOperator: case code::kIncremental:
+      case code::kSavepointKeyGroups: case code::kChangelog: case code::kChangelogByteIncrement:
+      case code::kChangelogFileIncrement: case code::kIncrementalV2: case code::kKeyGroupsV2:
+      case code::kChangelogFileIncrementV2: case code::kChangelogV2: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator:
         break;
     }
     w.field("state_size", h.size());
@@ -109,7 +114,7 @@ struct Writer {
     }
     if (inc || (cl && k.code == code::kChangelogV2)) w.field("checkpoint_id", k.checkpoint_id);
     w.field("checkpointed_size", k.checkpointed());
-    w.field("code", k.code);
+    w.field("code", to_int(k.code));
     if (kg) {
       w.key("delegate");
       stream(k.delegate);
@@ -172,7 +177,7 @@ struct Writer {
   void op_handle(const OperatorHandle& h) const {
     const bool seg = h.code == code::kSegmentPartitionableOperator;
     w.begin_object();
-    w.field("code", h.code);
+    w.field("code", to_int(h.code));
     w.key("delegate");
     stream(h.delegate);
     if (seg) w.field("shared_dir", h.shared_dir);
