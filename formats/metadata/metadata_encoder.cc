@@ -74,7 +74,11 @@ class Encoder {
           stream(h.key_groups->delegate);
         }
         break;
-      default:
+      case code::kNull: case code::kPartitionableOperator: case code::kIncremental:
+      case code::kSavepointKeyGroups: case code::kChangelog: case code::kChangelogByteIncrement:
+      case code::kChangelogFileIncrement: case code::kIncrementalV2: case code::kKeyGroupsV2:
+      case code::kChangelogFileIncrementV2: case code::kChangelogV2: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator:
         break;
     }
   }
@@ -151,7 +155,9 @@ class Encoder {
         utf(h.state_handle_id, "a state handle id");
         if (h.code == code::kChangelogFileIncrementV2) utf(h.storage_identifier, "a storage identifier");
         break;
-      default:
+      case code::kNull: case code::kByteStream: case code::kFile: case code::kPartitionableOperator:
+      case code::kRelative: case code::kSegmentFile: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator:
         break;
     }
   }

@@ -72,7 +72,10 @@ void for_each_stream_handle(SnapshotT& s, F&& f) {
         loc.role = "changelog";
         for (auto& ho : k.handles_and_offsets) stream(ho.handle);
         break;
-      default:
+      case code::kNull: case code::kByteStream: case code::kFile: case code::kKeyGroups:
+      case code::kPartitionableOperator: case code::kRelative: case code::kSavepointKeyGroups:
+      case code::kChangelogByteIncrement: case code::kKeyGroupsV2: case code::kSegmentFile:
+      case code::kEmptySegmentFile: case code::kSegmentPartitionableOperator:
         loc.role = "data";
         stream(k.delegate);
     }
@@ -123,7 +126,11 @@ void for_each_path(SnapshotT& s, F&& f) {
       case code::kRelative: f(h.path, PathKind::kRelativeFile, loc); break;
       case code::kSegmentFile: f(h.path, PathKind::kSegmentFile, loc); break;
       case code::kByteStream: f(h.path, PathKind::kInlineName, loc); break;
-      default: break;
+      case code::kNull: case code::kKeyGroups: case code::kPartitionableOperator: case code::kIncremental:
+      case code::kSavepointKeyGroups: case code::kChangelog: case code::kChangelogByteIncrement:
+      case code::kChangelogFileIncrement: case code::kIncrementalV2: case code::kKeyGroupsV2:
+      case code::kChangelogFileIncrementV2: case code::kChangelogV2: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator: break;
     }
   });
   HandleLocation loc;

@@ -218,7 +218,10 @@ class Dumper {
                  " changelog increment(s) not applied: entries changed after the last materialization are not shown (" +
                  where + ")");
         return;
-      default:
+      case code::kNull: case code::kByteStream: case code::kFile: case code::kPartitionableOperator:
+      case code::kRelative: case code::kChangelogByteIncrement: case code::kChangelogFileIncrement:
+      case code::kChangelogFileIncrementV2: case code::kSegmentFile: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator:
         report("unsupported: keyed state handle code " + std::to_string(to_int(h.code)) + " (" + where + ")");
     }
   }

@@ -206,7 +206,11 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
       case code::kByteStream:
         if (options.include_inline_names) visit(h.path, PathKind::kInlineName, loc, &h);
         break;
-      default: break;
+      case code::kNull: case code::kKeyGroups: case code::kPartitionableOperator: case code::kIncremental:
+      case code::kRelative: case code::kSavepointKeyGroups: case code::kChangelog:
+      case code::kChangelogByteIncrement: case code::kChangelogFileIncrement: case code::kIncrementalV2:
+      case code::kKeyGroupsV2: case code::kChangelogFileIncrementV2: case code::kChangelogV2:
+      case code::kEmptySegmentFile: case code::kSegmentPartitionableOperator: break;
     }
   });
   for_each_path(snapshot, [&](Str& p, PathKind kind, const HandleLocation& loc) {
@@ -270,7 +274,11 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
       case code::kSegmentFile:
         note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, add_size(h.start_pos, h.state_size)); });
         break;
-      default: break;
+      case code::kNull: case code::kByteStream: case code::kKeyGroups: case code::kPartitionableOperator:
+      case code::kIncremental: case code::kSavepointKeyGroups: case code::kChangelog:
+      case code::kChangelogByteIncrement: case code::kChangelogFileIncrement: case code::kIncrementalV2:
+      case code::kKeyGroupsV2: case code::kChangelogFileIncrementV2: case code::kChangelogV2:
+      case code::kEmptySegmentFile: case code::kSegmentPartitionableOperator: break;
     }
   });
   for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation& loc) {

@@ -166,8 +166,13 @@ std::string handle_label(const StreamHandle& h) {
     case code::kFile: return "file " + modified_utf8_to_utf8(h.path);
     case code::kRelative: return "relative file " + modified_utf8_to_utf8(h.path);
     case code::kSegmentFile: return "segment of " + modified_utf8_to_utf8(h.path);
-    default: return "handle code " + std::to_string(to_int(h.code));
+    case code::kNull: case code::kKeyGroups: case code::kPartitionableOperator: case code::kIncremental:
+    case code::kSavepointKeyGroups: case code::kChangelog: case code::kChangelogByteIncrement:
+    case code::kChangelogFileIncrement: case code::kIncrementalV2: case code::kKeyGroupsV2:
+    case code::kChangelogFileIncrementV2: case code::kChangelogV2: case code::kEmptySegmentFile:
+    case code::kSegmentPartitionableOperator: break;
   }
+  return "handle code " + std::to_string(to_int(h.code));
 }
 
 class Reader {
@@ -302,7 +307,10 @@ class Reader {
         for (auto& m : h.materialized) keyed(out, ob, m, subtask, where + ", changelog materialized part");
         for (auto& n : h.non_materialized) changelog_changes(out, ob, n, subtask, where + ", changelog state changes");
         return;
-      default:
+      case code::kNull: case code::kByteStream: case code::kFile: case code::kPartitionableOperator:
+      case code::kRelative: case code::kChangelogByteIncrement: case code::kChangelogFileIncrement:
+      case code::kChangelogFileIncrementV2: case code::kSegmentFile: case code::kEmptySegmentFile:
+      case code::kSegmentPartitionableOperator:
         ++out.handles_unsupported;
         out.problems.push_back("unsupported: keyed state handle code " + std::to_string(to_int(h.code)) +
                                " (changelog increments) is not decoded (" + where + ")");
@@ -793,9 +801,13 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& 
       }
       return out;
     }
-    default:
-      return Error::unsupported("stream handle code " + std::to_string(to_int(h.code)) + " cannot be read as a stream");
+    case code::kNull: case code::kKeyGroups: case code::kPartitionableOperator: case code::kIncremental:
+    case code::kSavepointKeyGroups: case code::kChangelog: case code::kChangelogByteIncrement:
+    case code::kChangelogFileIncrement: case code::kIncrementalV2: case code::kKeyGroupsV2:
+    case code::kChangelogFileIncrementV2: case code::kChangelogV2: case code::kSegmentPartitionableOperator:
+      break;
   }
+  return Error::unsupported("stream handle code " + std::to_string(to_int(h.code)) + " cannot be read as a stream");
 }
 
 namespace {
