@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/model.h"

@@ -454,19 +454,6 @@ TEST(S3Errors, MissingCredentialsFailOnUseOnly) {
 
 // --- against the s3rver test server --------------------------------------------------------
 
-std::optional<std::string> test_endpoint() {
-  const char* e = std::getenv("FSP_TEST_S3_ENDPOINT");
-  if (e && *e) return std::string(e);
-  return std::nullopt;
-}
-
-#define FSP_REQUIRE_S3(endpoint)                                                                          \
-  auto endpoint##_opt = test_endpoint();                                                                  \
-  if (!endpoint##_opt) {                                                                                  \
-    if (::fsp::test::in_ci()) FAIL() << "FSP_TEST_S3_ENDPOINT is unset, and CI=true requires the S3 test server"; \
-    GTEST_SKIP() << "FSP_TEST_S3_ENDPOINT is unset (scripts/test.sh starts s3rver): skipping store tests";   \
-  }                                                                                                       \
-  const std::string endpoint = *endpoint##_opt
 
 S3Settings server_settings(const std::string& endpoint) {
   S3Settings s;

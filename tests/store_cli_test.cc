@@ -29,19 +29,6 @@ namespace fs = std::filesystem;
 
 const char* kCheckpoint = "flink-tests/src/test/resources/new-stateful-udf-migration-itcase-flink1.17-rocksdb-checkpoint";
 
-std::optional<std::string> test_endpoint() {
-  const char* e = std::getenv("FSP_TEST_S3_ENDPOINT");
-  if (e && *e) return std::string(e);
-  return std::nullopt;
-}
-
-#define FSP_REQUIRE_S3(endpoint)                                                                          \
-  auto endpoint##_opt = test_endpoint();                                                                  \
-  if (!endpoint##_opt) {                                                                                  \
-    if (::fsp::test::in_ci()) FAIL() << "FSP_TEST_S3_ENDPOINT is unset, and CI=true requires the S3 test server"; \
-    GTEST_SKIP() << "FSP_TEST_S3_ENDPOINT is unset (scripts/test.sh starts s3rver): skipping store tests";   \
-  }                                                                                                       \
-  const std::string endpoint = *endpoint##_opt
 
 // The environment the CLI (and, in-process, the registered store) reads.
 std::string store_env(const std::string& endpoint) {

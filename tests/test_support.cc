@@ -33,6 +33,15 @@ bool in_ci() {
 
 std::string cli_path() { return FSP_CLI_PATH; }
 
+std::optional<std::string> s3_test_endpoint() {
+  const char* e = std::getenv("FSP_TEST_S3_ENDPOINT");
+  if (e && *e) return std::string(e);
+  return std::nullopt;
+}
+const char* source_dir_path() { return FSP_SOURCE_DIR; }
+const char* make_sample_program() { return FSP_MAKE_SAMPLE_PATH; }
+const char* fault_inject_library() { return FSP_FAULT_INJECT_PATH; }
+
 CommandResult run_command(const std::string& command) {
   CommandResult r;
   FILE* f = popen(command.c_str(), "r");

@@ -21,7 +21,19 @@
 
 #include "flink_savepoint/result.h"
 
+#ifndef FSP_SOURCE_DIR
+#define FSP_SOURCE_DIR (::fsp::test::source_dir_path())
+#define FSP_MAKE_SAMPLE_PATH (::fsp::test::make_sample_program())
+#define FSP_FAULT_INJECT_PATH (::fsp::test::fault_inject_library())
+#endif
+
 namespace fsp::test {
+
+// Where the checkout and the built programs are. Only test_support.cc is
+// compiled with these paths; elsewhere the macros below call these functions.
+const char* source_dir_path();
+const char* make_sample_program();
+const char* fault_inject_library();
 
 // ../shared (or $FSP_SHARED_DIR), if present.
 std::optional<std::filesystem::path> shared_dir();
@@ -43,6 +55,20 @@ template <class R>
       return ::testing::AssertionFailure() << "the error does not say \"" << w << "\": " << e.to_string();
   return ::testing::AssertionSuccess() << e.to_string();
 }
+
+// The S3 test server (s3rver, started by scripts/test.sh) from
+// $FSP_TEST_S3_ENDPOINT, if set.
+std::optional<std::string> s3_test_endpoint();
+
+// In a test body: `FSP_REQUIRE_S3(endpoint);` declares `endpoint`, or skips
+// the test without a server (fails it under CI=true).
+#define FSP_REQUIRE_S3(endpoint)                                                                       \
+  auto endpoint##_opt = ::fsp::test::s3_test_endpoint();                                               \
+  if (!endpoint##_opt) {                                                                               \
+    if (::fsp::test::in_ci()) FAIL() << "FSP_TEST_S3_ENDPOINT is unset, and CI=true requires the S3 test server"; \
+    GTEST_SKIP() << "FSP_TEST_S3_ENDPOINT is unset (scripts/test.sh starts s3rver): skipping store tests"; \
+  }                                                                                                    \
+  const std::string endpoint = *endpoint##_opt
 
 // Path of the CLI binary built with the tests.
 std::string cli_path();
