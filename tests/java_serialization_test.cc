@@ -534,15 +534,22 @@ TEST(JavaSerialization, UnsupportedAndInvalidConstructs) {
   EXPECT_EQ(v->class_name, "java.lang.Class");
   EXPECT_EQ(v->text, "java.lang.String");
 
-  for (auto [bad, says] : {std::pair{std::string_view("\x7B"), "TC_EXCEPTION"},
-                           std::pair{std::string_view("\x78"), "TC_ENDBLOCKDATA where an object is expected"},
-                           std::pair{std::string_view("\x77\x01x"), "block data where an object is expected"},
-                           std::pair{std::string_view("\x60"), "invalid type code 0x60"},
-                           std::pair{std::string_view(""), "at byte 4"}}) {
+  // Each with its kind: a construct this reader does not take is unsupported,
+  // a stream that ends early is truncated, anything else corrupt.
+  struct Bad {
+    std::string_view bytes;
+    ErrorKind kind;
+    const char* says;
+  };
+  for (const Bad& b : {Bad{"\x7B", ErrorKind::kUnsupported, "TC_EXCEPTION"},
+                       Bad{"\x78", ErrorKind::kCorrupt, "TC_ENDBLOCKDATA where an object is expected"},
+                       Bad{"\x77\x01x", ErrorKind::kCorrupt, "block data where an object is expected"},
+                       Bad{"\x60", ErrorKind::kCorrupt, "invalid type code 0x60"},
+                       Bad{"", ErrorKind::kTruncated, "at byte 4"}}) {
     Stream s;
-    s.raw(bad);
-    EXPECT_TRUE(test::is_error(parse_java_object(s.bytes()), ErrorKind::kData, {says}))
-        << "type code " << (bad.empty() ? -1 : int(uint8_t(bad[0])));
+    s.raw(b.bytes);
+    EXPECT_TRUE(test::is_error(parse_java_object(s.bytes()), b.kind, {b.says}))
+        << "type code " << (b.bytes.empty() ? -1 : int(uint8_t(b.bytes[0])));
   }
   EXPECT_TRUE(test::is_error(parse_java_object(std::string("\xAC\xED\x00\x06\x70", 5)), ErrorKind::kData,
                              {"unsupported Java serialization stream version 6"}));

@@ -43,6 +43,9 @@ std::map<std::pair<std::string, std::string>, std::string> findings(const LintRe
   return out;
 }
 
+// A finding's evidence (a JSON object as text) as a document.
+nlohmann::json evidence(const LintFinding* f) { return nlohmann::json::parse(f->evidence.empty() ? "{}" : f->evidence); }
+
 const LintFinding* find(const LintReport& r, const std::string& check, const std::string& op) {
   for (const auto& f : r.findings)
     if (f.check == check && f.operator_id == op) return &f;
@@ -98,8 +101,8 @@ TEST(LintRules, StateSizeOnTheHeapAboveTheThreshold) {
   const LintFinding* f = find(r, "state-size", kTimely1);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->status, "warn");
-  EXPECT_EQ(f->evidence["backend"], "hashmap");
-  const int64_t bytes = f->evidence["keyed_state_bytes"].get<int64_t>();
+  EXPECT_EQ(evidence(f)["backend"], "hashmap");
+  const int64_t bytes = evidence(f)["keyed_state_bytes"].get<int64_t>();
   EXPECT_GT(bytes, 0);
   // FLINK_DECODING.jsonl: Timely1's four KeyGroupsStateHandles hold 1161 + 1508 + 1580 + 1508 bytes.
   EXPECT_EQ(bytes, 5757);
@@ -123,11 +126,11 @@ TEST(LintRules, StateSizeOfFullRocksDbCheckpointsOnly) {
   const LintFinding* f = find(r, "state-size", kFlatMap1);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->status, "warn");
-  EXPECT_EQ(f->evidence["backend"], "rocksdb");
+  EXPECT_EQ(evidence(f)["backend"], "rocksdb");
   EXPECT_NE(f->message.find("full (non-incremental) RocksDB checkpoints"), std::string::npos) << f->message;
   EXPECT_NE(f->fix.find("execution.checkpointing.incremental"), std::string::npos) << f->fix;
   EXPECT_EQ(findings(r, "state-size").size(), 4u);
-  const int64_t bytes = f->evidence["keyed_state_bytes"].get<int64_t>();
+  const int64_t bytes = evidence(f)["keyed_state_bytes"].get<int64_t>();
   // FLINK_DECODING.jsonl: FlatMap1's three IncrementalRemoteKeyedStateHandles hold 13775 + 13783 + 13772 bytes.
   EXPECT_EQ(bytes, 41330);
   o.large_full_snapshot_bytes = bytes;
@@ -210,8 +213,8 @@ TEST(LintRules, KeyGroupSkewAtTheRatioAndSizeThresholds) {
   const LintFinding* f = find(r, "key-group-skew", kFlatMap1);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->message.find("largest key group holds 1.395x the mean"), std::string::npos) << f->message;
-  EXPECT_EQ(f->evidence["max_key_group_bytes"], 40);
-  EXPECT_EQ(f->evidence["key_groups_with_data"], 3);
+  EXPECT_EQ(evidence(f)["max_key_group_bytes"], 40);
+  EXPECT_EQ(evidence(f)["key_groups_with_data"], 3);
   o.skew_ratio = 1.40;  // 1.395 is not above
   EXPECT_EQ(find(lint(sf, o), "key-group-skew", kFlatMap1), nullptr);
   o.skew_ratio = 1.39;

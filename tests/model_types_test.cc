@@ -111,7 +111,7 @@ TEST(ModelTypes, ErrorKindsByMeaning) {
   auto old = decode_metadata(v1);
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.error().kind, ErrorKind::kUnsupported) << old.error().to_string();
-  EXPECT_NE(old.error().message.find("no longer supported by Flink (since 1.11)"), std::string::npos) << old.error().message;
+  EXPECT_NE(old.error().message.find("which Flink no longer reads (since 1.11)"), std::string::npos) << old.error().message;
   EXPECT_NE(old.error().hint.find("Flink 1.3 to 1.10"), std::string::npos) << old.error().hint;
   // Not a _metadata file: corrupt.
   auto bad = decode_metadata(std::string_view("not a flink file at all"));

@@ -96,7 +96,7 @@ TEST(RegressionRound2, SubtaskIndexAndParallelismAreValidatedAsFlinkDoes) {
     ASSERT_LT(op, s->operators.size()) << v;
     const int32_t parallelism = s->operators[op].parallelism;
 
-    Snapshot bad = *decode_metadata(bytes);
+    Snapshot bad = decode_metadata(bytes).value();
     bad.operators[op].subtasks[0].index = 1507328;
     auto enc = encode_metadata(bad);
     ASSERT_TRUE(enc.ok());
@@ -107,7 +107,7 @@ TEST(RegressionRound2, SubtaskIndexAndParallelismAreValidatedAsFlinkDoes) {
         << r.error().message;
     EXPECT_NE(r.error().message.find("parallelism is " + std::to_string(parallelism)), std::string::npos);
 
-    Snapshot at = *decode_metadata(bytes);
+    Snapshot at = decode_metadata(bytes).value();
     at.operators[op].subtasks.back().index = parallelism;  // one past the last valid index
     enc = encode_metadata(at);
     ASSERT_TRUE(enc.ok());
@@ -116,7 +116,7 @@ TEST(RegressionRound2, SubtaskIndexAndParallelismAreValidatedAsFlinkDoes) {
     EXPECT_NE(r.error().message.find("sub task index " + std::to_string(parallelism) + " exceeds"), std::string::npos)
         << r.error().message;
 
-    Snapshot over = *decode_metadata(bytes);
+    Snapshot over = decode_metadata(bytes).value();
     over.operators[op].max_parallelism = parallelism - 1;
     enc = encode_metadata(over);
     ASSERT_TRUE(enc.ok());

@@ -259,7 +259,7 @@ TEST(StateProxy, TruncationNeverCrashes) {
   // Every serializer class is known (no resync): a cut proxy is an error at an offset inside the bytes given.
   for (size_t cut = 0; cut < p.size(); ++cut) {
     auto k = decode_keyed_proxy(p.substr(0, cut), cut, 100);
-    ASSERT_TRUE(fsp::test::is_error(k, ErrorKind::kData, {"at byte"})) << cut;
+    ASSERT_TRUE(fsp::test::is_error(k, ErrorKind::kTruncated, {"at byte"})) << cut;
     ASSERT_TRUE(k.error().offset.has_value()) << cut;
     EXPECT_LE(*k.error().offset, 100 + cut) << k.error().to_string();
     EXPECT_GE(*k.error().offset, 100u) << k.error().to_string();
