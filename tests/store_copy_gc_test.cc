@@ -36,20 +36,6 @@ namespace fs = std::filesystem;
 using test::JobDir;
 using test::TempDir;
 
-std::optional<std::string> test_endpoint() {
-  const char* e = std::getenv("FSP_TEST_S3_ENDPOINT");
-  if (e && *e) return std::string(e);
-  return std::nullopt;
-}
-
-#define FSP_REQUIRE_S3(endpoint)                                                                          \
-  auto endpoint##_opt = test_endpoint();                                                                  \
-  if (!endpoint##_opt) {                                                                                  \
-    if (::fsp::test::in_ci()) FAIL() << "FSP_TEST_S3_ENDPOINT is unset, and CI=true requires the S3 test server"; \
-    GTEST_SKIP() << "FSP_TEST_S3_ENDPOINT is unset (scripts/test.sh starts s3rver): skipping store tests";   \
-  }                                                                                                       \
-  const std::string endpoint = *endpoint##_opt
-
 // The environment of the CLI, and the same for the store registered in this process.
 std::string store_env(const std::string& endpoint) {
   return "env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 ";
