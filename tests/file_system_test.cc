@@ -69,7 +69,7 @@ TEST(FileSystem, MissingFileIsNoInput) {
 }
 
 TEST(FileSystem, DevicesAreRefusedNotRead) {
-  for (const std::string& u : {"/dev/zero", "file:/dev/zero", "file:///dev/null"}) {
+  for (const char* u : {"/dev/zero", "file:/dev/zero", "file:///dev/null"}) {
     auto r = io::read_file(u);
     ASSERT_FALSE(r.ok()) << u;
     EXPECT_EQ(r.error().kind, ErrorKind::kNoInput) << u;
