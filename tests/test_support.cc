@@ -63,6 +63,7 @@ std::string shell_quote(std::string_view s) {
 }
 
 void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   EXPECT_TRUE(out.good()) << "cannot write " << p;
@@ -71,7 +72,9 @@ void write_file(const std::filesystem::path& p, std::string_view bytes) {
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "fsp-test-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl << " failed";
-  path = tmpl;
+  std::error_code ec;
+  path = std::filesystem::canonical(tmpl, ec);  // the real path: tests compare paths the tool resolved
+  if (ec) path = tmpl;
 }
 
 TempDir::~TempDir() {

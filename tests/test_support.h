@@ -88,7 +88,7 @@ std::string shell_quote(std::string_view s);
 
 std::string read_file(const std::filesystem::path& p);
 
-// Writes `bytes` to `p`, replacing what was there.
+// Writes `bytes` to `p` (creating its directory), replacing what was there.
 void write_file(const std::filesystem::path& p, std::string_view bytes);
 
 // A fresh directory under the system temp dir (fsp-test-XXXXXX), removed with
