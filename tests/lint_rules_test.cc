@@ -217,6 +217,8 @@ TEST(LintRules, KeyGroupSkewAtTheRatioAndSizeThresholds) {
   EXPECT_EQ(evidence(f)["key_groups_with_data"], 3);
   o.skew_ratio = 1.40;  // 1.395 is not above
   EXPECT_EQ(find(lint(sf, o), "key-group-skew", kFlatMap1), nullptr);
+  o.skew_ratio = 40.0 / (86.0 / 3.0);  // exactly the ratio (largest / mean): not above it either
+  EXPECT_EQ(find(lint(sf, o), "key-group-skew", kFlatMap1), nullptr);
   o.skew_ratio = 1.39;
   o.skew_min_bytes = 87;  // 86 bytes are below
   EXPECT_EQ(find(lint(sf, o), "key-group-skew", kFlatMap1), nullptr);

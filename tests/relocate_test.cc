@@ -700,8 +700,12 @@ TEST(Relocate, VerifyFindsMissingAndWrongSizedFiles) {
   const std::string base = "s3://bkt/flink";
   Snapshot s = build_all_kinds(6, base);
   fs::path mirror = t.path / "mirror";
-  // Create every referenced file with the right size except two.
+  // Create every referenced file with the right size except three: one absent,
+  // one a byte short, one (the first other whole file) a byte longer than its
+  // handle records.
   size_t expected_missing = 0;
+  std::string longer;
+  int64_t longer_size = -1;
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
     if (h.code != code::kFile && h.code != code::kSegmentFile) return;
     std::string rel = std::string(h.path).substr(base.size());
@@ -710,8 +714,15 @@ TEST(Relocate, VerifyFindsMissingAndWrongSizedFiles) {
     if (rel == "/checkpoints/job/shared/sst-12") { ++expected_missing; return; }
     int64_t size = h.code == code::kSegmentFile ? h.start_pos + h.state_size : h.state_size;
     if (rel == "/dstl/log-1") { size -= 1; ++expected_missing; }
+    if (longer.empty() && h.code == code::kFile && rel != "/dstl/log-1") {
+      longer = rel;
+      longer_size = size;
+      ++expected_missing;
+    }
+    if (rel == longer) size = longer_size + 1;
     write_file(p, std::string(static_cast<size_t>(size), 'x'));
   });
+  ASSERT_FALSE(longer.empty());
   for_each_path(s, [&](const Str& p, PathKind k, const HandleLocation&) {
     if (k == PathKind::kDirectory) fs::create_directories(mirror.string() + std::string(p).substr(base.size()));
   });
@@ -730,6 +741,9 @@ TEST(Relocate, VerifyFindsMissingAndWrongSizedFiles) {
     if (m.path == base + "/dstl/log-1") {
       EXPECT_EQ(m.actual_size, 899);
       EXPECT_EQ(m.expected_size, 900);
+    } else if (m.path == base + longer) {
+      EXPECT_EQ(m.actual_size, longer_size + 1);
+      EXPECT_EQ(m.expected_size, longer_size);
     } else {
       EXPECT_EQ(m.path, base + "/checkpoints/job/shared/sst-12");
       EXPECT_EQ(m.actual_size, -1);

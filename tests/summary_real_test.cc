@@ -10,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "flink_savepoint/metadata.h"
+#include "flink_savepoint/snapshot_file.h"
+#include "flink_savepoint/summary.h"
 #include "test_support.h"
 
 namespace fsp {
@@ -19,6 +22,33 @@ nlohmann::json inspect_json(const std::filesystem::path& p) {
   auto r = test::run_command(test::cli_path() + " inspect --json '" + p.string() + "'");
   EXPECT_EQ(r.exit_code, 0) << p << ": " << r.out;
   return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+// A canonical savepoint whose keyed handles are plain KeyGroupsStateHandles
+// (no real file in ../shared has them: the 1.16 canonical savepoint's code-7
+// handles re-encoded as code 3) is still "any (canonical)", not heap.
+TEST(SummaryReal, CanonicalSavepointWithPlainKeyGroupHandlesIsCanonical) {
+  FSP_REQUIRE_SHARED(shared);
+  auto sf = open_snapshot((shared / "testdata/flink-repo/flink-tests/src/test/resources" /
+                           "new-stateful-udf-migration-itcase-flink1.16-hashmap-savepoint").string());
+  ASSERT_TRUE(sf.ok()) << sf.error().to_string();
+  size_t changed = 0;
+  for (auto& op : sf->snapshot.operators)
+    for (auto& st : op.subtasks)
+      if (st.managed_keyed.code == code::kSavepointKeyGroups) {
+        st.managed_keyed.code = code::kKeyGroups;
+        ++changed;
+      }
+  ASSERT_GT(changed, 0u);
+  auto bytes = encode_metadata(sf->snapshot);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+  auto s = decode_metadata(*bytes);
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  SnapshotSummary sum = summarize(*s, false);
+  EXPECT_EQ(sum.kind, SnapshotKind::kSavepoint);
+  EXPECT_EQ(sum.snapshot_format, SnapshotFormat::kCanonical);
+  EXPECT_EQ(sum.backend, "any (canonical)") << sum.backend_reason;
+  EXPECT_EQ(sum.backend_reason, "KeyGroupsStateHandle in a canonical savepoint (written before 1.13)");
 }
 
 TEST(SummaryReal, BackendOfEachKindOfSnapshot) {
