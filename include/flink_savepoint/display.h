@@ -16,6 +16,7 @@
 // as \\ in JSON.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,10 @@ void append_json_string(std::string& out, std::string_view s);
 
 // True when `s` is printable as is (ASCII without control characters).
 bool is_plain_text(std::string_view s);
+
+// The length of the leading part of `s` that a JSON string holds as is
+// (printable ASCII other than '"' and '\\'): s.size() when nothing needs
+// converting, so that writers can copy plain strings without a second pass.
+size_t json_plain_prefix(std::string_view s);
 
 }  // namespace fsp

@@ -18,12 +18,17 @@
 //   w.newline();  // the "\n" after the document; also flushes
 #pragma once
 
+#include <charconv>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "flink_savepoint/display.h"
 
 namespace fsp {
 
@@ -31,33 +36,67 @@ class JsonWriter {
  public:
   // indent >= 0: pretty (nlohmann dump(indent)); < 0: one line (dump()).
   explicit JsonWriter(std::ostream& out, int indent = 2);
-  // Writes into `out` (for tests and small documents); flush() is a no-op.
+  // Appends to `out` (for tests and small documents) when flushed, at the
+  // latest by the destructor.
   explicit JsonWriter(std::string& out, int indent = 2);
   ~JsonWriter();
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
 
-  void begin_object();
-  void end_object();
-  void begin_array();
-  void end_array();
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
   // An object key (converted like every string).
-  void key(std::string_view k);
+  void key(std::string_view k) {
+    before_value();
+    string(k);
+    if (indent_ < 0) {
+      *room(1) = ':';
+      pos_ += 1;
+    } else {
+      char* p = room(2);
+      p[0] = ':';
+      p[1] = ' ';
+      pos_ += 2;
+    }
+    after_key_ = true;
+  }
 
-  void value(std::string_view s);
+  void value(std::string_view s) {
+    before_value();
+    string(s);
+  }
   void value(const char* s) { value(std::string_view(s)); }
   void value(const std::string& s) { value(std::string_view(s)); }
-  void value(bool b);
+  void value(bool b) {
+    before_value();
+    put(b ? std::string_view("true") : std::string_view("false"));
+  }
   void value(int32_t v) { value(static_cast<int64_t>(v)); }
-  void value(int64_t v);
+  void value(int64_t v) {
+    before_value();
+    char* p = room(24);
+    pos_ = std::to_chars(p, p + 24, v).ptr;
+  }
   void value(uint32_t v) { value(static_cast<uint64_t>(v)); }
-  void value(uint64_t v);
+  void value(uint64_t v) {
+    before_value();
+    char* p = room(24);
+    pos_ = std::to_chars(p, p + 24, v).ptr;
+  }
   void value(long long v) { value(static_cast<int64_t>(v)); }
   void value(unsigned long long v) { value(static_cast<uint64_t>(v)); }
   void value(double v);  // formatted as nlohmann does (shortest round trip, ".0" for integral values)
-  void null();
+  void null() {
+    before_value();
+    put("null");
+  }
   // A string, or null when empty.
-  void string_or_null(std::string_view s);
+  void string_or_null(std::string_view s) {
+    if (s.empty()) null();
+    else value(s);
+  }
   // A small nlohmann document, written as its dump(indent) would be, except
   // that every string goes through the one conversion (no exception on bytes
   // that are not UTF-8).
@@ -82,20 +121,66 @@ class JsonWriter {
   void flush();
 
  private:
-  void before_value();
+  // Room for n more bytes at pos_ (n <= kBuffer): flushes when the buffer is full.
+  char* room(size_t n) {
+    if (static_cast<size_t>(end_ - pos_) < n) flush();
+    return pos_;
+  }
+  void put(std::string_view s) {
+    if (s.size() > kBuffer) return put_large(s);
+    std::memcpy(room(s.size()), s.data(), s.size());
+    pos_ += s.size();
+  }
+  void put_large(std::string_view s);
+  // A JSON string literal: plain strings are copied, others converted (display.h).
+  void string(std::string_view s) {
+    if (s.size() + 2 <= kBuffer && json_plain_prefix(s) == s.size()) {
+      char* p = room(s.size() + 2);
+      *p = '"';
+      if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+      p[s.size() + 1] = '"';
+      pos_ = p + s.size() + 2;
+      return;
+    }
+    converted_string(s);
+  }
+  void converted_string(std::string_view s);
+  void before_value() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (has_element_.empty()) return;  // the top-level value
+    next_element();
+  }
+  void next_element();  // "," unless it is the first, then the line break
   void indent_line();
-  void maybe_flush() {
-    if (stream_ && buf_.size() >= kFlushAt) flush();
+  void open(char c) {
+    before_value();
+    *room(1) = c;
+    ++pos_;
+    has_element_.push_back(0);
+  }
+  void close(char c) {
+    bool any = has_element_.back();
+    has_element_.pop_back();
+    if (any) indent_line();
+    *room(1) = c;
+    ++pos_;
   }
 
-  static constexpr size_t kFlushAt = 1 << 20;
+  static constexpr size_t kBuffer = size_t{1} << 20;
   std::ostream* stream_ = nullptr;
-  std::string own_;
-  std::string& buf_;
+  std::string* string_ = nullptr;
+  std::unique_ptr<char[]> buf_;
+  char* pos_ = nullptr;
+  char* end_ = nullptr;
   int indent_;
   // Per open container: whether it has an element yet.
-  std::vector<bool> has_element_;
+  std::vector<char> has_element_;
   bool after_key_ = false;
+  std::string scratch_;  // converted strings
 };
+
 
 }  // namespace fsp

@@ -1,7 +1,11 @@
 #include "flink_savepoint/summary.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <memory>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -72,25 +76,72 @@ int64_t count_distinct(std::vector<uint64_t>& v) {
   return n;
 }
 
+// Zeroed memory for a large index, from mmap with transparent huge pages
+// asked for: random probes into tens of MB of table otherwise cost a TLB miss
+// (and, the first time, a page fault) each.
+class ZeroedSlots {
+ public:
+  explicit ZeroedSlots(size_t n) : n_(n) {
+    size_t bytes = n * sizeof(uint64_t);
+    if (bytes >= kHuge) {
+      map_bytes_ = bytes + kHuge;
+      void* m = ::mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m != MAP_FAILED) {
+        map_ = m;
+        auto at = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~(kHuge - 1);
+        p_ = reinterpret_cast<uint64_t*>(at);
+        (void)::madvise(p_, bytes, MADV_HUGEPAGE);  // a hint: without it the table still works
+        return;
+      }
+    }
+    heap_.assign(n, 0);
+    p_ = heap_.data();
+  }
+  ~ZeroedSlots() {
+    if (map_) ::munmap(map_, map_bytes_);
+  }
+  ZeroedSlots(const ZeroedSlots&) = delete;
+  ZeroedSlots& operator=(const ZeroedSlots&) = delete;
+  size_t size() const { return n_; }
+  uint64_t& operator[](size_t i) { return p_[i]; }
+  const uint64_t* data() const { return p_; }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  size_t n_;
+  uint64_t* p_ = nullptr;
+  void* map_ = nullptr;
+  size_t map_bytes_ = 0;
+  std::vector<uint64_t> heap_;
+};
+
 // Distinct paths in first-appearance order: an open-addressing table of
-// entry indices (tagged with the hash's high bits), grown by doubling. Paths
-// are compared byte for byte, so the count is exact; no path is copied.
+// entry indices (tagged with the hash's high bits), sized from the number of
+// paths (grown by doubling if more come). Paths are compared byte for byte,
+// so the list is exact; no path is copied. Callers hash first and prefetch
+// the slot a few paths ahead (the table is far larger than the caches).
 class DistinctFiles {
  public:
-  explicit DistinctFiles(FileList& out) : list_(out.entries) { table_.assign(1024, 0); }
+  // `expected`: how many paths will be added.
+  DistinctFiles(FileList& out, size_t expected) : list_(out.entries), table_(std::make_unique<ZeroedSlots>(slots_for(expected))) {
+    list_.reserve(expected);
+    tags_.reserve(expected);
+  }
 
-  FileEntry& add(Str path, bool relative) {
-    uint64_t h = path_hash(path);
+  void prefetch(uint64_t h) const { __builtin_prefetch(table_->data() + (static_cast<size_t>(h) & (table_->size() - 1))); }
+
+  FileEntry& add(Str path, bool relative, uint64_t h) {
     uint32_t tag = static_cast<uint32_t>(h >> 32);
-    size_t mask = table_.size() - 1;
+    ZeroedSlots& table = *table_;
+    size_t mask = table.size() - 1;
     for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
-      uint64_t slot = table_[i];
+      uint64_t slot = table[i];
       if (slot == 0) {
-        if ((list_.size() + 1) * 2 > table_.size()) {
+        if ((list_.size() + 1) * 2 > table.size()) {
           grow();
           return add_new(path, relative, h);
         }
-        table_[i] = (static_cast<uint64_t>(tag) << 32) | (list_.size() + 1);
+        table[i] = (static_cast<uint64_t>(tag) << 32) | (list_.size() + 1);
         return push(path, relative, h);
       }
       if (static_cast<uint32_t>(slot >> 32) == tag) {
@@ -101,6 +152,11 @@ class DistinctFiles {
   }
 
  private:
+  static size_t slots_for(size_t n) {
+    size_t slots = 1024;
+    while (slots < n * 2) slots *= 2;
+    return slots;
+  }
   FileEntry& push(Str path, bool relative, uint64_t h) {
     FileEntry e;
     e.path = path;
@@ -111,25 +167,26 @@ class DistinctFiles {
     return list_.back();
   }
   FileEntry& add_new(Str path, bool relative, uint64_t h) {
-    size_t mask = table_.size() - 1;
+    ZeroedSlots& table = *table_;
+    size_t mask = table.size() - 1;
     size_t i = static_cast<size_t>(h) & mask;
-    while (table_[i] != 0) i = (i + 1) & mask;
-    table_[i] = (h >> 32 << 32) | (list_.size() + 1);
+    while (table[i] != 0) i = (i + 1) & mask;
+    table[i] = (h >> 32 << 32) | (list_.size() + 1);
     return push(path, relative, h);
   }
   void grow() {
-    std::vector<uint64_t> t(table_.size() * 2, 0);
-    size_t mask = t.size() - 1;
+    auto t = std::make_unique<ZeroedSlots>(table_->size() * 2);
+    size_t mask = t->size() - 1;
     for (size_t k = 0; k < list_.size(); ++k) {
       size_t i = list_[k].hash & mask;
-      while (t[i] != 0) i = (i + 1) & mask;
-      t[i] = (static_cast<uint64_t>(tags_[k]) << 32) | (k + 1);
+      while ((*t)[i] != 0) i = (i + 1) & mask;
+      (*t)[i] = (static_cast<uint64_t>(tags_[k]) << 32) | (k + 1);
     }
-    table_.swap(t);
+    table_ = std::move(t);
   }
 
   std::vector<FileEntry>& list_;
-  std::vector<uint64_t> table_;
+  std::unique_ptr<ZeroedSlots> table_;
   std::vector<uint32_t> tags_;
 };
 
@@ -232,9 +289,32 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   FileList local;
   FileList& list = files ? *files : local;
   list.entries.clear();
+  // A first walk counts the paths, so that the index and the lists are sized
+  // once (regrowing tables of a million entries costs more than the walk).
+  size_t path_handles = 0;
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
+    path_handles += h.code == code::kFile || h.code == code::kRelative || h.code == code::kSegmentFile;
+  });
   std::optional<DistinctFiles> distinct;
-  if (files) distinct.emplace(list);
+  if (files) distinct.emplace(list, path_handles);
   std::vector<uint64_t> hashes;
+  if (!files) hashes.reserve(path_handles);
+  // Paths wait kAhead handles between hashing (and prefetching their slot)
+  // and going into the index, in the order they came.
+  struct Ahead {
+    Str path;
+    uint64_t hash;
+    int64_t size;
+    bool relative;
+  };
+  constexpr size_t kAhead = 16;
+  std::array<Ahead, kAhead> ring{};
+  size_t queued = 0, oldest = 0;
+  auto add_file = [&](const Ahead& a) {
+    FileEntry& f = distinct->add(a.path, a.relative, a.hash);
+    f.handles++;
+    if (a.size > f.size) f.size = a.size;
+  };
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
@@ -250,10 +330,17 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
       return;
     }
     int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos, h.state_size) : h.state_size;
-    FileEntry& f = distinct->add(h.path, h.code == code::kRelative);
-    f.handles++;
-    if (size > f.size) f.size = size;
+    Ahead a{h.path, path_hash(h.path), size, h.code == code::kRelative};
+    distinct->prefetch(a.hash);
+    if (queued < kAhead) {
+      ring[queued++] = a;
+    } else {
+      add_file(ring[oldest]);
+      ring[oldest] = a;
+      oldest = (oldest + 1) % kAhead;
+    }
   });
+  for (size_t i = 0; i < queued; ++i) add_file(ring[(oldest + i) % kAhead]);
   sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : count_distinct(hashes);
   for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
     if (kind == PathKind::kDirectory) sum.absolute_paths++;

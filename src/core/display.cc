@@ -3,6 +3,10 @@
 
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "flink_savepoint/modified_utf8.h"
 
 namespace fsp {
@@ -67,17 +71,38 @@ void put_u4(std::string& out, uint32_t v, const char* hex) {
 // Fast path: printable ASCII, nothing to do but copy (and JSON-escape " and \).
 inline bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x7F; }
 
+// The length of the leading run of p[0..n) that is copied as is: printable
+// ASCII (0x20-0x7E), for JSON also without '"' and '\\'. 16 bytes at a time
+// where SSE2 is there (every x86-64), a byte at a time elsewhere and for the tail.
+template <bool kJson>
+size_t plain_prefix(const unsigned char* p, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed compare: bytes 0x80-0xFF are negative, so "< 0x20" catches them with the C0 controls.
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del));
+    if constexpr (kJson) bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (int mask = _mm_movemask_epi8(bad)) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < n; ++i) {
+    unsigned char c = p[i];
+    if (!plain_byte(c)) return i;
+    if constexpr (kJson)
+      if (c == '"' || c == '\\') return i;
+  }
+  return n;
+}
+
 template <bool kJson>
 void convert(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
-    size_t run = i;
-    if constexpr (kJson) {
-      while (run < n && plain_byte(p[run]) && p[run] != '"' && p[run] != '\\') ++run;
-    } else {
-      while (run < n && plain_byte(p[run])) ++run;
-    }
+    size_t run = i + plain_prefix<kJson>(p + i, n - i);
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;
@@ -133,9 +158,11 @@ void convert(std::string& out, std::string_view s) {
 }  // namespace
 
 bool is_plain_text(std::string_view s) {
-  for (unsigned char c : s)
-    if (!plain_byte(c)) return false;
-  return true;
+  return plain_prefix<false>(reinterpret_cast<const unsigned char*>(s.data()), s.size()) == s.size();
+}
+
+size_t json_plain_prefix(std::string_view s) {
+  return plain_prefix<true>(reinterpret_cast<const unsigned char*>(s.data()), s.size());
 }
 
 void append_display(std::string& out, std::string_view s) { convert<false>(out, s); }

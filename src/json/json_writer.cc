@@ -1,118 +1,72 @@
 // The streaming JSON writer (see flink_savepoint/json_writer.h).
 #include "flink_savepoint/json_writer.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
-
-#include "flink_savepoint/display.h"
 
 namespace fsp {
 
-JsonWriter::JsonWriter(std::ostream& out, int indent) : stream_(&out), buf_(own_), indent_(indent) {
-  buf_.reserve(kFlushAt + 4096);
+JsonWriter::JsonWriter(std::ostream& out, int indent)
+    : stream_(&out), buf_(std::make_unique_for_overwrite<char[]>(kBuffer)), indent_(indent) {
+  pos_ = buf_.get();
+  end_ = pos_ + kBuffer;
 }
 
-JsonWriter::JsonWriter(std::string& out, int indent) : buf_(out), indent_(indent) {}
+JsonWriter::JsonWriter(std::string& out, int indent)
+    : string_(&out), buf_(std::make_unique_for_overwrite<char[]>(kBuffer)), indent_(indent) {
+  pos_ = buf_.get();
+  end_ = pos_ + kBuffer;
+}
 
 JsonWriter::~JsonWriter() { flush(); }
 
 void JsonWriter::flush() {
-  if (stream_ && !buf_.empty()) {
-    stream_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    buf_.clear();
-  }
+  size_t n = static_cast<size_t>(pos_ - buf_.get());
+  if (n == 0) return;
+  if (stream_) stream_->write(buf_.get(), static_cast<std::streamsize>(n));
+  else string_->append(buf_.get(), n);
+  pos_ = buf_.get();
+}
+
+void JsonWriter::put_large(std::string_view s) {
+  flush();
+  if (stream_) stream_->write(s.data(), static_cast<std::streamsize>(s.size()));
+  else string_->append(s);
+}
+
+void JsonWriter::converted_string(std::string_view s) {
+  scratch_.clear();
+  append_json_string(scratch_, s);
+  put(scratch_);
 }
 
 void JsonWriter::indent_line() {
   if (indent_ < 0) return;
-  buf_.push_back('\n');
-  buf_.append(has_element_.size() * static_cast<size_t>(indent_), ' ');
-}
-
-void JsonWriter::before_value() {
-  if (after_key_) {
-    after_key_ = false;
+  size_t n = has_element_.size() * static_cast<size_t>(indent_);
+  if (n + 1 > kBuffer) {  // absurd depths: a line at a time
+    put("\n");
+    std::string pad(n, ' ');
+    put(pad);
     return;
   }
-  if (has_element_.empty()) return;  // the top-level value
-  if (has_element_.back()) buf_.push_back(',');
-  has_element_.back() = true;
+  char* p = room(n + 1);
+  *p = '\n';
+  std::memset(p + 1, ' ', n);
+  pos_ = p + n + 1;
+}
+
+void JsonWriter::next_element() {
+  char& any = has_element_.back();
+  if (any) {
+    *room(1) = ',';
+    ++pos_;
+  }
+  any = 1;
   indent_line();
-}
-
-void JsonWriter::key(std::string_view k) {
-  before_value();
-  append_json_string(buf_, k);
-  buf_ += indent_ < 0 ? ":" : ": ";
-  after_key_ = true;
-}
-
-void JsonWriter::begin_object() {
-  before_value();
-  buf_.push_back('{');
-  has_element_.push_back(false);
-}
-
-void JsonWriter::begin_array() {
-  before_value();
-  buf_.push_back('[');
-  has_element_.push_back(false);
-}
-
-void JsonWriter::end_object() {
-  bool any = has_element_.back();
-  has_element_.pop_back();
-  if (any) indent_line();
-  buf_.push_back('}');
-  maybe_flush();
-}
-
-void JsonWriter::end_array() {
-  bool any = has_element_.back();
-  has_element_.pop_back();
-  if (any) indent_line();
-  buf_.push_back(']');
-  maybe_flush();
-}
-
-void JsonWriter::value(std::string_view s) {
-  before_value();
-  append_json_string(buf_, s);
-  maybe_flush();
-}
-
-void JsonWriter::string_or_null(std::string_view s) {
-  if (s.empty()) null();
-  else value(s);
-}
-
-void JsonWriter::value(bool b) {
-  before_value();
-  buf_ += b ? "true" : "false";
-}
-
-void JsonWriter::null() {
-  before_value();
-  buf_ += "null";
-}
-
-void JsonWriter::value(int64_t v) {
-  before_value();
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  buf_.append(tmp, r.ptr);
-}
-
-void JsonWriter::value(uint64_t v) {
-  before_value();
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  buf_.append(tmp, r.ptr);
 }
 
 void JsonWriter::value(double v) {
   before_value();
-  buf_ += nlohmann::json(v).dump();  // nlohmann's number format (rare values: no need to copy its algorithm)
+  put(nlohmann::json(v).dump());  // nlohmann's number format (rare values: no need to copy its algorithm)
 }
 
 void JsonWriter::value(const nlohmann::json& j) {
@@ -145,7 +99,7 @@ void JsonWriter::value(const nlohmann::json& j) {
 void JsonWriter::raw_value(std::string_view json) {
   before_value();
   if (indent_ < 0) {
-    buf_.append(json);
+    put(json);
     return;
   }
   // Re-indent a pretty-printed document's continuation lines to this depth.
@@ -155,18 +109,17 @@ void JsonWriter::raw_value(std::string_view json) {
     size_t nl = json.find('\n', start);
     std::string_view line = json.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (start > 0) {
-      buf_.push_back('\n');
-      buf_ += pad;
+      put("\n");
+      put(pad);
     }
-    buf_.append(line);
+    put(line);
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
-  maybe_flush();
 }
 
 void JsonWriter::newline() {
-  buf_.push_back('\n');
+  put("\n");
   flush();
 }
 
