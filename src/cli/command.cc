@@ -196,26 +196,36 @@ void StreamTable::measure() {
   }
 }
 
+// Lines go into one buffer, handed to `out` a megabyte at a time (flush()).
 void StreamTable::line(std::ostream& out, const std::vector<std::string>& r) {
-  line_.clear();
+  const size_t start = buf_.size();
   for (size_t i = 0; i < width_.size(); ++i) {
     const std::string* c = &r[i];
-    if (!is_plain_text(*c)) {
+    size_t w;
+    if (is_plain_text(*c)) {
+      w = c->size();
+    } else {
       shown_.clear();
       append_display(shown_, *c);
       c = &shown_;
+      w = display_width(shown_);
     }
-    size_t pad = width_[i] - std::min(width_[i], display_width(*c));
-    if (right_[i]) line_.append(pad, ' ');
-    line_ += *c;
+    size_t pad = width_[i] - std::min(width_[i], w);
+    if (right_[i]) buf_.append(pad, ' ');
+    buf_ += *c;
     if (i + 1 < width_.size()) {
-      if (!right_[i]) line_.append(pad, ' ');
-      line_ += "  ";
+      if (!right_[i]) buf_.append(pad, ' ');
+      buf_ += "  ";
     }
   }
-  while (!line_.empty() && line_.back() == ' ') line_.pop_back();
-  line_ += '\n';
-  out.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+  while (buf_.size() > start && buf_.back() == ' ') buf_.pop_back();
+  buf_ += '\n';
+  if (buf_.size() >= kFlushAt) flush(out);
+}
+
+void StreamTable::flush(std::ostream& out) {
+  out.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+  buf_.clear();
 }
 
 void StreamTable::print_header(std::ostream& out) { line(out, header_); }

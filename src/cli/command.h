@@ -73,14 +73,16 @@ class StreamTable {
   void measure();                     // pass 1: the row in row()
   void print_header(std::ostream& out);
   void print(std::ostream& out);      // pass 2: the row in row()
+  void flush(std::ostream& out);      // after the last row: hands the buffered lines to `out`
 
  private:
+  static constexpr size_t kFlushAt = size_t{1} << 20;
   void line(std::ostream& out, const std::vector<std::string>& r);
   std::vector<std::string> header_;
   std::vector<bool> right_;
   std::vector<size_t> width_;
   std::vector<std::string> cells_;
-  std::string shown_, line_;
+  std::string shown_, buf_;
 };
 
 void add_inspect_command(CLI::App& app, Context& ctx);

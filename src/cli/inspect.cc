@@ -1,6 +1,7 @@
 // flink-savepoint inspect SNAPSHOT: what is in this savepoint or checkpoint.
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "flink_savepoint/job.h"
@@ -137,14 +138,21 @@ void print_operators(const Snapshot& s, const std::vector<std::string>& uids) {
 void print_handles(const Snapshot& s) {
   StreamTable t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false});
   auto& r = t.row();
+  std::vector<std::string> op_label(s.operators.size());  // "#3 <id>", made once per operator
+  for (size_t i = 0; i < s.operators.size(); ++i) op_label[i] = "#" + std::to_string(i) + " " + s.operators[i].id_hex();
+  auto number = [](std::string& cell, int64_t v) {
+    char tmp[24];
+    cell.assign(tmp, std::to_chars(tmp, tmp + sizeof tmp, v).ptr);
+  };
   auto fill = [&](const StreamHandle& h, const HandleLocation& loc) {
-    r[0].assign("#").append(std::to_string(loc.op_index)).append(" ").append(s.operators[loc.op_index].id_hex());
-    r[1] = loc.subtask < 0 ? "-" : std::to_string(loc.subtask);
+    r[0].assign(op_label[loc.op_index]);
+    if (loc.subtask < 0) r[1].assign("-");
+    else number(r[1], loc.subtask);
     r[2].assign(loc.slot);
     r[3].assign(loc.role);
     if (!loc.local_path.empty()) r[3].append(" ").append(loc.local_path);
     r[4].assign(stream_handle_type_name(h.code));
-    r[5] = std::to_string(h.size());
+    number(r[5], h.size());
     r[6].assign(h.code == code::kByteStream ? "(inline) " : "").append(h.path);
   };
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
@@ -157,6 +165,7 @@ void print_handles(const Snapshot& s) {
     fill(h, loc);
     t.print(std::cout);
   });
+  t.flush(std::cout);
 }
 
 // One snapshot. `line`: one of many, as a JSON Lines object with schema_version.
