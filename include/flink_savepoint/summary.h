@@ -52,6 +52,7 @@ struct SnapshotSummary {
   int64_t inline_handles = 0;
   int64_t inline_bytes = 0;
   int64_t total_size = 0;      // sum of operator state sizes
+  std::vector<int64_t> operator_sizes;  // OperatorState::size() of each operator, in order (computed once)
   int64_t stream_handles = 0;
   int64_t file_count = 0;      // distinct files referenced
   std::vector<FileRef> files;  // filled only when asked (list_files)

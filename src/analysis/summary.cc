@@ -218,10 +218,12 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     if (p.format_type == "NATIVE") sum.snapshot_format = SnapshotFormat::kNative;
   }
 
+  sum.operator_sizes.reserve(s.operators.size());
   std::map<int, int> codes;  // keyed handle codes (outer)
   std::map<int, int> inner;  // codes inside changelog handles
   for (const auto& op : s.operators) {
-    sum.total_size = add_size(sum.total_size, op.size());
+    sum.operator_sizes.push_back(op.size());
+    sum.total_size = add_size(sum.total_size, sum.operator_sizes.back());
     for (const auto& st : op.subtasks) {
       for (const auto* k : {&st.managed_keyed}) {
         if (k->is_null()) continue;
@@ -291,14 +293,16 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   list.entries.clear();
   // A first walk counts the paths, so that the index and the lists are sized
   // once (regrowing tables of a million entries costs more than the walk).
-  size_t path_handles = 0;
-  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
-    path_handles += h.code == code::kFile || h.code == code::kRelative || h.code == code::kSegmentFile;
-  });
+  // (The count alone needs no walk ahead: its vector of hashes grows cheaply.)
   std::optional<DistinctFiles> distinct;
-  if (files) distinct.emplace(list, path_handles);
+  if (files) {
+    size_t path_handles = 0;
+    for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
+      path_handles += h.code == code::kFile || h.code == code::kRelative || h.code == code::kSegmentFile;
+    });
+    distinct.emplace(list, path_handles);
+  }
   std::vector<uint64_t> hashes;
-  if (!files) hashes.reserve(path_handles);
   // Paths wait kAhead handles between hashing (and prefetching their slot)
   // and going into the index, in the order they came.
   struct Ahead {

@@ -118,7 +118,7 @@ void print_header(const SnapshotFile& sf, const SnapshotSummary& sum) {
   std::cout << "operators:        " << s.operators.size() << "\n\n";
 }
 
-void print_operators(const Snapshot& s, const std::vector<std::string>& uids) {
+void print_operators(const Snapshot& s, const SnapshotSummary& sum, const std::vector<std::string>& uids) {
   // Column names follow Flink's savepoint_metadata table function.
   Table t({"operator name", "operator uid", "operator uid hash", "parallelism", "max parallelism",
            "subtask state count", "coordinator state size", "total state size"},
@@ -127,7 +127,8 @@ void print_operators(const Snapshot& s, const std::vector<std::string>& uids) {
     std::string subtasks = std::to_string(op.subtasks.size());
     if (op.fully_finished) subtasks = "finished";
     t.add({or_dash(op.name), uid_label(op, uids), op.id_hex(), std::to_string(op.parallelism),
-           std::to_string(op.max_parallelism), subtasks, human_size(op.coordinator.size()), human_size(op.size())});
+           std::to_string(op.max_parallelism), subtasks, human_size(op.coordinator.size()),
+           human_size(sum.operator_sizes[static_cast<size_t>(&op - s.operators.data())])});
   }
   std::cout << t.render();
   if (s.version < 5) std::cout << "\n(operator names and uids are stored from metadata v5 / Flink 2.0 on; "
@@ -202,7 +203,7 @@ int run(Context& ctx, const InspectOptions& o, const std::string& path, bool lin
   }
   SnapshotSummary sum = summarize(s, /*list_files=*/false);
   print_header(*sf, sum);
-  print_operators(s, o.uids);
+  print_operators(s, sum, o.uids);
   if (o.handles) print_handles(s);
   if (o.states) print_states(s, states, o.uids);
   return 0;
