@@ -75,6 +75,54 @@ TEST(Display, InvalidBytesAreShownEscapedNeverThrown) {
   }
 }
 
+// The fast scan (16 bytes at a time in display.cc) agrees with the
+// byte-by-byte rule for every byte value at every position of strings up to
+// 40 bytes long (the vector loop and its tail).
+TEST(Display, FastScansAgreeWithTheByteRule) {
+  for (size_t len = 1; len <= 40; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'x');
+        s[at] = static_cast<char>(b);
+        const bool printable = b >= 0x20 && b < 0x7F;
+        const bool json_plain_byte = printable && b != '"' && b != '\\';
+        ASSERT_EQ(is_plain_text(s), printable) << len << " " << at << " " << b;
+        ASSERT_EQ(json_plain_prefix(s), json_plain_byte ? len : at) << len << " " << at << " " << b;
+        // Plain strings are copied as is; the others go through the conversion (same result as before).
+        if (json_plain_byte) {
+          ASSERT_EQ(json_string(s), "\"" + s + "\"");
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(is_plain_text(""));
+  EXPECT_EQ(json_plain_prefix(std::string_view()), 0u);
+}
+
+// Strings and documents larger than the writer's 1 MiB buffer come out whole.
+TEST(JsonWriter, LargeValuesPassThroughTheBuffer) {
+  std::string big(3 << 20, 'p');
+  big[(2 << 20) + 5] = '\n';  // a converted string larger than the buffer
+  std::string plain(3 << 20, 'q');
+  json doc = {{"a", big}, {"b", plain}, {"c", json::array()}};
+  for (int i = 0; i < 200000; ++i) doc["c"].push_back(i);
+  for (int indent : {2, -1}) {
+    std::string out;
+    {
+      JsonWriter w(out, indent);
+      w.value(doc);
+    }
+    EXPECT_EQ(out, doc.dump(indent));
+    std::ostringstream os;
+    {
+      JsonWriter w(os, indent);
+      w.value(doc);
+      w.newline();
+    }
+    EXPECT_EQ(os.str(), doc.dump(indent) + "\n");
+  }
+}
+
 TEST(JsonWriter, LayoutIsNlohmannDump) {
   json doc = json::parse(R"({"b": [1, -2, {"x": [], "y": {}}, [true, false, null]], "a": "t\u001bx",
                              "c": 1.5, "d": 3.0, "e": 18446744073709551615, "f": {"z": [[]]}})");
