@@ -121,11 +121,13 @@ class JsonWriter {
   void flush();
 
  private:
-  // Room for n more bytes at pos_ (n <= kBuffer): flushes when the buffer is full.
+  // Room for n more bytes at pos_ (n <= kBuffer): the buffer starts small
+  // (one-line documents), grows up to kBuffer, then is flushed when full.
   char* room(size_t n) {
-    if (static_cast<size_t>(end_ - pos_) < n) flush();
+    if (static_cast<size_t>(end_ - pos_) < n) make_room(n);
     return pos_;
   }
+  void make_room(size_t n);
   void put(std::string_view s) {
     if (s.size() > kBuffer) return put_large(s);
     std::memcpy(room(s.size()), s.data(), s.size());
@@ -170,6 +172,7 @@ class JsonWriter {
   }
 
   static constexpr size_t kBuffer = size_t{1} << 20;
+  static constexpr size_t kFirstBuffer = size_t{4} << 10;
   std::ostream* stream_ = nullptr;
   std::string* string_ = nullptr;
   std::unique_ptr<char[]> buf_;

@@ -6,15 +6,41 @@
 namespace fsp {
 
 JsonWriter::JsonWriter(std::ostream& out, int indent)
-    : stream_(&out), buf_(std::make_unique_for_overwrite<char[]>(kBuffer)), indent_(indent) {
+    : stream_(&out), buf_(std::make_unique_for_overwrite<char[]>(kFirstBuffer)), indent_(indent) {
   pos_ = buf_.get();
-  end_ = pos_ + kBuffer;
+  end_ = pos_ + kFirstBuffer;
 }
 
 JsonWriter::JsonWriter(std::string& out, int indent)
-    : string_(&out), buf_(std::make_unique_for_overwrite<char[]>(kBuffer)), indent_(indent) {
+    : string_(&out), buf_(std::make_unique_for_overwrite<char[]>(kFirstBuffer)), indent_(indent) {
   pos_ = buf_.get();
-  end_ = pos_ + kBuffer;
+  end_ = pos_ + kFirstBuffer;
+}
+
+void JsonWriter::make_room(size_t n) {
+  size_t used = static_cast<size_t>(pos_ - buf_.get()), capacity = static_cast<size_t>(end_ - buf_.get());
+  if (capacity < kBuffer) {
+    size_t grown = capacity;
+    while (grown < kBuffer && grown - used < n) grown *= 2;
+    if (grown - used >= n) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+      std::memcpy(bigger.get(), buf_.get(), used);
+      buf_ = std::move(bigger);
+      pos_ = buf_.get() + used;
+      end_ = buf_.get() + grown;
+      return;
+    }
+    // Even a full-size buffer is too small with what it holds: flush into the
+    // larger buffer's place below.
+    buf_ = [&] {
+      auto full = std::make_unique_for_overwrite<char[]>(kBuffer);
+      std::memcpy(full.get(), buf_.get(), used);
+      return full;
+    }();
+    pos_ = buf_.get() + used;
+    end_ = buf_.get() + kBuffer;
+  }
+  flush();
 }
 
 JsonWriter::~JsonWriter() { flush(); }
