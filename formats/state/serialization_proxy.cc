@@ -1,5 +1,8 @@
 // KeyedBackendSerializationProxy, OperatorBackendSerializationProxy and
-// StateMetaInfoSnapshot (format 6/7 of StateMetaInfoSnapshotReadersWriters).
+// StateMetaInfoSnapshot (format 6/7 of StateMetaInfoSnapshotReadersWriters),
+// and the pre-1.8 layouts: keyed proxies 1 - 5 and operator proxies 1 - 4
+// with the meta info formats 1 - 5 (LegacyStateMetaInfoReaders, Flink 1.6's
+// StateMetaInfoSnapshotReadersWriters; docs/format.md).
 //
 // Serializer snapshot payloads carry no length, so an unknown snapshot class
 // would lose the rest of the proxy. The proxy, however, ends exactly where the
@@ -56,18 +59,177 @@ void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Pre-1.8 meta info formats.
+
+// StateDescriptor.Type, by ordinal (keyed meta info formats 1 - 4).
+constexpr const char* kStateDescriptorTypes[] = {"UNKNOWN", "VALUE", "LIST", "REDUCING", "FOLDING", "AGGREGATING", "MAP"};
+// OperatorStateHandle.Mode, by ordinal (operator meta info formats 1 - 3).
+constexpr const char* kDistributionModes[] = {"SPLIT_DISTRIBUTE", "UNION", "BROADCAST"};
+
+// Format 5 (Flink 1.6): as format 6, but the serializers are one list of
+// Java-serialized serializers with their config snapshots after the keys.
+void read_meta_info_v5(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
+  ByteReader& r = d.r;
+  StateMetaInfo m;
+  m.offset = r.file_offset();
+  m.name = modified_utf8_to_utf8(r.utf());
+  m.backend_type = r.i32();
+  if (r.ok() && (m.backend_type < 0 || m.backend_type > 3)) {
+    r.fail_at(r.pos() - 4, "unknown backend state type " + std::to_string(m.backend_type) + " for state '" +
+                               m.name + "'");
+    return;
+  }
+  int32_t n_opt = r.i32();
+  if (!r.check_count(n_opt, 4, "state options")) return;
+  for (int32_t i = 0; i < n_opt && r.ok(); ++i) {
+    std::string k(r.utf());
+    std::string v(r.utf());
+    m.options.emplace_back(std::move(k), std::move(v));
+  }
+  int32_t n_ser = r.i32();
+  if (!r.check_count(n_ser, 2, "state serializer keys")) return;
+  std::vector<std::string> keys;
+  for (int32_t i = 0; i < n_ser && r.ok(); ++i) keys.emplace_back(r.utf());
+  size_t list_at = r.pos();
+  std::vector<SerializerNode> pairs = d.read_serializers_and_configs(0);
+  if (!r.ok()) return;
+  if (pairs.size() != keys.size()) {
+    r.fail_at(list_at, "state '" + m.name + "' names " + std::to_string(keys.size()) + " serializers but " +
+                           std::to_string(pairs.size()) + " serializer/config pairs follow");
+    return;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) m.serializers.emplace_back(std::move(keys[i]), std::move(pairs[i]));
+  out.push_back(std::move(m));
+}
+
+// Keyed formats 1 - 4 (Flink 1.2 - 1.5): int StateDescriptor.Type, UTF name,
+// then the namespace and value serializers (formats 3/4: with their config
+// snapshots, in one offset-indexed list; formats 1/2: Java-serialized only).
+void read_keyed_meta_v1_to_v4(SnapshotDecoder& d, int32_t format, std::vector<StateMetaInfo>& out) {
+  ByteReader& r = d.r;
+  StateMetaInfo m;
+  m.offset = r.file_offset();
+  size_t type_at = r.pos();
+  int32_t type = r.i32();
+  m.name = modified_utf8_to_utf8(r.utf());
+  if (!r.ok()) return;
+  if (type < 0 || type > 6) {
+    r.fail_at(type_at, "unknown state descriptor type " + std::to_string(type) + " for state '" + m.name + "'");
+    return;
+  }
+  m.backend_type = 0;
+  m.options.emplace_back("KEYED_STATE_TYPE", kStateDescriptorTypes[type]);
+  std::vector<SerializerNode> pairs;
+  size_t list_at = r.pos();
+  if (format >= 3) {
+    pairs = d.read_serializers_and_configs(0);
+  } else {
+    pairs.push_back(d.read_java_only_serializer());
+    if (r.ok()) pairs.push_back(d.read_java_only_serializer());
+  }
+  if (!r.ok()) return;
+  if (pairs.size() != 2) {
+    r.fail_at(list_at, "state '" + m.name + "': expected the namespace and value serializers, found " +
+                           std::to_string(pairs.size()) + " serializer/config pairs");
+    return;
+  }
+  m.serializers.emplace_back("NAMESPACE_SERIALIZER", std::move(pairs[0]));
+  m.serializers.emplace_back("VALUE_SERIALIZER", std::move(pairs[1]));
+  out.push_back(std::move(m));
+}
+
+// Operator formats 1 - 3 (Flink 1.2 - 1.5): UTF name, byte distribution
+// mode, then the serializers (format 1: one bare Java-serialized serializer;
+// 2/3: an offset-indexed list of one pair (operator state) or two (broadcast
+// state: key, then value)).
+void read_operator_meta_v1_to_v3(SnapshotDecoder& d, int32_t format, std::vector<StateMetaInfo>& out) {
+  ByteReader& r = d.r;
+  StateMetaInfo m;
+  m.offset = r.file_offset();
+  m.name = modified_utf8_to_utf8(r.utf());
+  size_t mode_at = r.pos();
+  int32_t mode = r.u8();
+  if (!r.ok()) return;
+  if (mode > 2) {
+    r.fail_at(mode_at, "unknown distribution mode " + std::to_string(mode) + " for state '" + m.name + "'");
+    return;
+  }
+  m.options.emplace_back("OPERATOR_STATE_DISTRIBUTION_MODE", kDistributionModes[mode]);
+  std::vector<SerializerNode> pairs;
+  size_t list_at = r.pos();
+  if (format >= 2) pairs = d.read_serializers_and_configs(0);
+  else pairs.push_back(d.read_java_only_serializer(false));
+  if (!r.ok()) return;
+  if (pairs.size() == 1) {
+    m.backend_type = 1;
+    m.serializers.emplace_back("VALUE_SERIALIZER", std::move(pairs[0]));
+  } else if (pairs.size() == 2) {
+    m.backend_type = 2;
+    m.serializers.emplace_back("KEY_SERIALIZER", std::move(pairs[0]));
+    m.serializers.emplace_back("VALUE_SERIALIZER", std::move(pairs[1]));
+  } else {
+    r.fail_at(list_at, "state '" + m.name + "': expected 1 or 2 serializer/config pairs, found " +
+                           std::to_string(pairs.size()));
+    return;
+  }
+  out.push_back(std::move(m));
+}
+
+// Keyed proxy versions 1 - 5: compression flag from 4 on; the key serializer
+// as a one-pair list from 3 on (Java-serialized only before); meta info
+// format = proxy version up to 4, format 5 for proxy 5.
+void parse_keyed_legacy(SnapshotDecoder& d, KeyedProxy& p) {
+  ByteReader& r = d.r;
+  if (p.version >= 4) p.compression = r.boolean();
+  size_t key_at = r.pos();
+  if (p.version >= 3) {
+    std::vector<SerializerNode> key = d.read_serializers_and_configs(0);
+    if (!r.ok()) return;
+    if (key.size() != 1) {
+      r.fail_at(key_at, "expected one key serializer/config pair, found " + std::to_string(key.size()));
+      return;
+    }
+    p.key_serializer = std::move(key[0]);
+  } else {
+    p.key_serializer = d.read_java_only_serializer();
+  }
+  int16_t n = r.i16();
+  if (!r.check_count(n, 10, "keyed states")) return;
+  for (int i = 0; i < n && r.ok(); ++i) {
+    if (p.version >= 5) read_meta_info_v5(d, p.states);
+    else read_keyed_meta_v1_to_v4(d, p.version, p.states);
+  }
+}
+
+// Operator proxy versions 1 - 4: no compression flag; broadcast states from
+// 3 on; meta info format = proxy version up to 3, format 5 for proxy 4.
+void parse_operator_legacy(SnapshotDecoder& d, OperatorProxy& p) {
+  ByteReader& r = d.r;
+  auto read = [&](std::vector<StateMetaInfo>& out) {
+    if (p.version >= 4) read_meta_info_v5(d, out);
+    else read_operator_meta_v1_to_v3(d, p.version, out);
+  };
+  int16_t n = r.i16();
+  if (!r.check_count(n, 10, "operator states")) return;
+  for (int i = 0; i < n && r.ok(); ++i) read(p.operator_states);
+  if (p.version < 3 || !r.ok()) return;
+  int16_t m = r.i16();
+  if (!r.check_count(m, 10, "broadcast states")) return;
+  for (int i = 0; i < m && r.ok(); ++i) read(p.broadcast_states);
+}
+
 void parse_keyed(SnapshotDecoder& d, KeyedProxy& p) {
   ByteReader& r = d.r;
   p.version = r.i32();
   if (!r.ok()) return;
+  if (p.version >= 1 && p.version <= 5) {
+    parse_keyed_legacy(d, p);
+    return;
+  }
   if (p.version != 6) {
-    if (p.version >= 1 && p.version <= 5)
-      r.fail_unsupported_at(0, "unsupported: keyed backend serialization proxy version " + std::to_string(p.version) +
-                       " (written by Flink before 1.8); Flink 1.17+ cannot restore pre-1.8 savepoints "
-                       "(migrate through Flink 1.16 first)");
-    else
-      r.fail_at(0, "not a keyed backend serialization proxy: version " + std::to_string(p.version) +
-                       " (expected 6)");
+    r.fail_at(0, "not a keyed backend serialization proxy: version " + std::to_string(p.version) +
+                     " (expected 1 - 6)");
     return;
   }
   p.compression = r.boolean();
@@ -81,13 +243,13 @@ void parse_operator(SnapshotDecoder& d, OperatorProxy& p) {
   ByteReader& r = d.r;
   p.version = r.i32();
   if (!r.ok()) return;
+  if (p.version >= 1 && p.version <= 4) {
+    parse_operator_legacy(d, p);
+    return;
+  }
   if (p.version != 5 && p.version != 6) {
-    if (p.version >= 1 && p.version <= 4)
-      r.fail_unsupported_at(0, "unsupported: operator backend serialization proxy version " + std::to_string(p.version) +
-                       " (written by Flink before 1.7; its meta info format is rejected since Flink 1.17)");
-    else
-      r.fail_at(0, "not an operator backend serialization proxy: version " + std::to_string(p.version) +
-                       " (expected 5 or 6)");
+    r.fail_at(0, "not an operator backend serialization proxy: version " + std::to_string(p.version) +
+                     " (expected 1 - 6)");
     return;
   }
   if (p.version >= 6) p.compression = r.boolean();

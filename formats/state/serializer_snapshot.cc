@@ -13,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "flink_savepoint/java_serialization.h"
 #include "flink_savepoint/state_internal.h"
 #include "flink_savepoint/state_value.h"
 
@@ -25,6 +26,7 @@ constexpr int32_t kNestedMagic = 1333245;        // NestedSerializersSnapshotDel
 constexpr int32_t kLegacyAdapterVersion = 0x7A53C4F0;  // TypeSerializerConfigSnapshot (pre-1.8)
 constexpr int64_t kOptionalMapHeader = 0x4F2C69A3D70LL;  // LinkedOptionalMapSerializer
 constexpr size_t kMaxOuterScan = 1u << 20;
+constexpr const char* kBeamLegacySnapshot = "org.apache.beam.runners.flink.translation.types.CoderTypeSerializer$LegacySnapshot";
 
 enum class Layout {
   kSimple, kComposite, kCompositeUtfOuter, kExternal, kPojo, kKryo, kAvro, kEnum, kScalaEnum,
@@ -197,7 +199,7 @@ bool SerializerNode::fully_decoded() const {
 }
 
 void SerializerNode::collect_classes(std::vector<std::string>& out) const {
-  if (!class_name.empty()) out.push_back(class_name);
+  if (!written_class().empty()) out.push_back(written_class());
   for (auto& c : children) c.collect_classes(out);
 }
 
@@ -225,6 +227,8 @@ std::string SerializerNode::readable() const {
   if (kind == "kryo") return "Kryo<" + detail + ">";
   if (kind == "avro") return "Avro<" + detail + ">";
   if (kind == "enum") return "Enum<" + detail + ">";
+  if (kind == "java" && ends_with(class_name, "CoderTypeSerializer$LegacySnapshot"))
+    return "BeamCoder<" + (detail.empty() ? std::string("?") : detail) + ">";
   if (kind == "rowdata" || kind == "java") {
     std::string s = name;
     if (!detail.empty()) s += "<" + detail + ">";
@@ -247,12 +251,27 @@ std::string SerializerNode::readable() const {
 SerializerNode SnapshotDecoder::read_serializer_snapshot(int depth) {
   size_t at = r.pos();
   int32_t v = r.i32();
+  if (r.ok() && v == 1) {
+    // TypeSerializerConfigSnapshotSerializationProxy (Flink 1.3 - 1.6): the
+    // config's class, then its payload (type_serializer_config_snapshot.cc).
+    SerializerNode node;
+    if (depth > kMaxSnapshotDepth) {
+      r.fail("serializer snapshots nested deeper than " + std::to_string(kMaxSnapshotDepth));
+      return node;
+    }
+    node.offset = r.file_offset();
+    size_t class_at = r.pos();
+    node.class_name = std::string(r.utf());
+    if (!r.ok()) return node;
+    if (node.class_name.empty() || !(std::isalpha(static_cast<unsigned char>(node.class_name[0])) || node.class_name[0] == '_')) {
+      r.fail_at(class_at, "expected a serializer config snapshot class name");
+      return node;
+    }
+    read_config_payload(node, slice_serializer, depth);
+    return node;
+  }
   if (r.ok() && v != kSerializerProxyVersion) {
-    if (v == 1)
-      r.fail_at(at, "serializer snapshot proxy version 1 (TypeSerializerConfigSnapshot, pre-1.8): "
-                    "not supported since Flink 1.17");
-    else
-      r.fail_at(at, "unknown serializer snapshot proxy version " + std::to_string(v) + " (expected 2)");
+    r.fail_at(at, "unknown serializer snapshot proxy version " + std::to_string(v) + " (expected 1 or 2)");
     return {};
   }
   return read_versioned_snapshot(depth);
@@ -289,21 +308,7 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
     return node;
   }
 
-  auto unknown = [&](const char* kind) {
-    node.kind = kind;
-    size_t p = r.pos();
-    if (overrides) {
-      if (auto it = overrides->find(p); it != overrides->end()) {
-        r.skip(it->second - p);
-        unknown_classes.push_back(node.class_name);
-        return;
-      }
-    }
-    pending_unknown = p;
-    pending_unknown_class = node.class_name;
-    r.fail("unknown serializer snapshot class " + node.class_name + " (version " + std::to_string(node.version) +
-           "): its payload has no length prefix");
-  };
+  auto unknown = [&](const char* kind) { unknown_payload(node, kind); };
 
   auto composite = [&](bool utf_outer, bool external) {
     node.kind = "composite";
@@ -394,21 +399,41 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
     }
   };
 
-  if (node.version == kLegacyAdapterVersion) {
-    // TypeSerializerConfigSnapshot written through the pre-1.8 adapter:
-    // int config version, the Java-serialized serializer framed by its length,
-    // then the config's own payload.
-    node.kind = "legacy";
-    (void)r.i32();
+  if (node.version == kLegacyAdapterVersion && node.class_name == kBeamLegacySnapshot) {
+    // Beam's CoderTypeSerializer$LegacySnapshot: a TypeSerializerSnapshot of
+    // its own (Flink 1.17+ still reads it) that borrows the adapter's version:
+    // int length, the Java-serialized CoderTypeSerializer, then the version again.
+    node.kind = "java";
     int32_t len = r.i32();
     if (!r.check_count(len, 1, "Java-serialized serializer bytes")) return node;
-    r.skip(static_cast<size_t>(len));
-    if (node.class_name == "org.apache.flink.api.common.typeutils.ParameterlessTypeSerializerConfig") {
-      (void)r.i32();  // the config's own version
-      node.detail = std::string(r.utf());
+    uint64_t blob_at = r.file_offset();
+    std::string_view blob = r.bytes(static_cast<size_t>(len));
+    int32_t again = r.i32();
+    if (!r.ok()) return node;
+    if (again != kLegacyAdapterVersion) {
+      r.fail_at(r.pos() - 4, "expected the version " + std::to_string(kLegacyAdapterVersion) + " after Beam's " +
+                                 "Java-serialized CoderTypeSerializer, found " + std::to_string(again));
       return node;
     }
-    unknown("legacy");
+    auto v = parse_java_object(blob, blob_at);
+    if (v.ok() && v->kind == JavaValue::Kind::kObject) {
+      node.serializer_class = v->class_name;
+      if (auto c = v->fields.find("coder"); c != v->fields.end() && c->second.kind == JavaValue::Kind::kObject)
+        node.detail = c->second.class_name;
+    }
+    return node;
+  }
+  if (node.version == kLegacyAdapterVersion) {
+    // TypeSerializerConfigSnapshot written through the pre-1.8 adapter (Flink
+    // 1.7): the Java-serialized serializer (version 1, length, stream), then
+    // the config's own payload.
+    std::string detail;
+    std::string ser = read_java_serializer(&detail);
+    if (!r.ok()) return node;
+    std::string saved = slice_detail;
+    slice_detail = detail;
+    read_config_payload(node, ser, depth);
+    slice_detail = saved;
     return node;
   }
 

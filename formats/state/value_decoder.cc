@@ -653,7 +653,7 @@ int32_t fixed_length(const SerializerNode& n) {
 bool is_void_namespace(const SerializerNode& n) { return short_type_name(n.class_name) == "VoidNamespace"; }
 
 std::string serializer_label(const SerializerNode& n) {
-  std::string_view s = n.class_name;
+  std::string_view s = n.written_class();
   if (auto p = s.rfind('.'); p != std::string_view::npos) s = s.substr(p + 1);
   if (auto p = s.find('$'); p != std::string_view::npos) s = s.substr(0, p);
   std::string out(s);

@@ -37,12 +37,26 @@ struct SerializerNode {
   std::vector<std::string> constants;  // enum constant names (in ordinal order)
   std::string schema;          // Avro writer schema (JSON text)
   uint64_t offset = 0;         // where the class name starts, in the file
+  // Pre-1.8 TypeSerializerConfigSnapshots (Flink 1.3 - 1.7) that were
+  // decoded: legacy_class is the config snapshot class as written, and
+  // class_name the snapshot class Flink 1.8+ writes for the same serializer,
+  // so that types and values are read as for a newer snapshot.
+  // serializer_class: the serializer's own class, from the Java-serialized
+  // serializer written beside the config (or the config's identifier).
+  std::string legacy_class;
+  std::string serializer_class;
+
+  // The class written in the file (legacy_class when set).
+  const std::string& written_class() const { return legacy_class.empty() ? class_name : legacy_class; }
+  // Written as a pre-1.8 TypeSerializerConfigSnapshot (decoded or not):
+  // Flink 1.17+ cannot read it.
+  bool legacy() const { return !legacy_class.empty() || kind == "legacy"; }
 
   // True when this node and all below it were decoded by a known layout.
   bool fully_decoded() const;
   // Readable type, e.g. TTL<Pojo<com.example.Event>{id: Long, name: String}>.
   std::string readable() const;
-  // Every class name in the tree (for surveys).
+  // Every class name in the tree as written (for surveys).
   void collect_classes(std::vector<std::string>& out) const;
 };
 
@@ -58,16 +72,49 @@ struct SnapshotDecoder {
   std::optional<size_t> pending_unknown;   // payload start of an unknown snapshot met without override
   std::string pending_unknown_class;
   std::vector<std::string> unknown_classes;
+  // True inside a slice of writeSerializersAndConfigsWithResilience: the
+  // slice bounds an unknown snapshot, so it is skipped to the slice's end
+  // instead of being searched for.
+  bool in_slice = false;
+  // Inside a slice: the serializer written before the config (its class,
+  // and the record class of an AvroSerializer), for a version 1 snapshot.
+  std::string slice_serializer;
+  std::string slice_detail;
 
   explicit SnapshotDecoder(ByteReader& reader) : r(reader) {}
 
   // TypeSerializerSnapshotSerializationUtil: int proxy version (2), then a
-  // versioned snapshot.
+  // versioned snapshot; version 1 is a pre-1.8 TypeSerializerConfigSnapshot
+  // (UTF class, then its payload).
   SerializerNode read_serializer_snapshot(int depth = 0);
   // TypeSerializerSnapshot.readVersionedSnapshot: UTF class, int version, payload.
   SerializerNode read_versioned_snapshot(int depth);
   // NestedSerializersSnapshotDelegate: magic 1333245, version 1, n, n snapshots.
   void read_nested(SerializerNode& node, int depth);
+
+  // Pre-1.8 layouts (type_serializer_config_snapshot.cc).
+  // TypeSerializerSerializationUtil.writeSerializersAndConfigsWithResilience:
+  // int n, n x (int serializer offset, int config offset), int total, then
+  // `total` bytes holding each Java-serialized serializer and its config
+  // snapshot. One node per pair; a pair that is not understood becomes a
+  // "legacy" node without losing the others (the offsets bound each one).
+  std::vector<SerializerNode> read_serializers_and_configs(int depth);
+  // TypeSerializerSerializationProxy: int version 1, int length, a Java
+  // serialization stream. Returns the serializer's class ("" when the
+  // stream is not understood); fails only when the framing is broken.
+  std::string read_java_serializer(std::string* detail = nullptr);
+  // The payload of a TypeSerializerConfigSnapshot (int version, then the
+  // class's own fields) for node.class_name; serializer_class is the
+  // serializer written beside it, when known.
+  void read_config_payload(SerializerNode& node, const std::string& serializer_class, int depth);
+  // A serializer without a config snapshot (keyed proxies 1/2): typed from
+  // its class when that is a parameterless base serializer, else "legacy".
+  // `framed`: behind TypeSerializerSerializationProxy's version and length;
+  // else a bare Java serialization stream (operator proxy 1).
+  SerializerNode read_java_only_serializer(bool framed = true);
+  // Marks `node` as an unknown snapshot here: skipped to the end of the
+  // slice (in_slice) or reported for the resync search.
+  void unknown_payload(SerializerNode& node, const char* kind);
 };
 
 // Flink's StringValue.writeString encoding (varint length+1, varint chars).
@@ -98,7 +145,7 @@ struct StateMetaInfo {
 };
 
 struct KeyedProxy {
-  int32_t version = 0;
+  int32_t version = 0;                   // 6 since Flink 1.7; 1 - 5 (pre-1.8 layouts) are read too
   bool compression = false;
   SerializerNode key_serializer;
   std::vector<StateMetaInfo> states;
@@ -110,7 +157,7 @@ struct KeyedProxy {
 };
 
 struct OperatorProxy {
-  int32_t version = 0;
+  int32_t version = 0;                   // 5/6 since Flink 1.7; 1 - 4 (pre-1.8 layouts) are read too
   bool compression = false;
   std::vector<StateMetaInfo> operator_states;
   std::vector<StateMetaInfo> broadcast_states;
@@ -134,8 +181,9 @@ struct ResyncBudget {
 // must end (the first data offset, or the stream size). An unknown snapshot
 // class is skipped by searching the end of its payload that makes the rest of
 // the proxy decode and end exactly at `bound`. base_offset is the stream's
-// offset in its file, for error offsets. Version 4/5 keyed proxies (pre-1.8)
-// give an error whose message starts with "unsupported:". `budget`, when
+// offset in its file, for error offsets. Keyed proxies 1 - 5 and operator
+// proxies 1 - 4 (Flink 1.2 - 1.6) are decoded as well; callers report that
+// Flink 1.17+ cannot restore them. `budget`, when
 // given, is charged with the search's work and ends it when exhausted.
 Result<KeyedProxy> decode_keyed_proxy(std::string_view bytes, size_t bound, uint64_t base_offset = 0,
                                       const ErrorContext* ctx = nullptr, ResyncBudget* budget = nullptr);

@@ -2,6 +2,7 @@
 // the serialization proxies at their head, and walks the data for statistics.
 // Problems are per handle and never stop the rest.
 #include <algorithm>
+#include <type_traits>
 #include <cstring>
 #include <map>
 #include <set>
@@ -113,18 +114,18 @@ void describe(StateSlot& slot, const StateMetaInfo& m, const SerializerNode* key
       s.kind = "unknown";
   }
   if (key && m.backend_type != 1 && m.backend_type != 2) {
-    s.key_serializer = key->class_name;
+    s.key_serializer = key->written_class();
     s.key_type = key->readable();
   }
   if (bkey) {
-    s.key_serializer = bkey->class_name;
+    s.key_serializer = bkey->written_class();
     s.key_type = bkey->readable();
   }
-  if (ns) s.namespace_serializer = ns->class_name;
-  if (val) s.value_serializer = val->class_name;
-  if (ukey) s.user_key_serializer = ukey->class_name;
+  if (ns) s.namespace_serializer = ns->written_class();
+  if (val) s.value_serializer = val->written_class();
+  if (ukey) s.user_key_serializer = ukey->written_class();
   else if (val && val->class_name == kMapClass && val->children.size() == 2 && s.kind == "map")
-    s.user_key_serializer = val->children[0].class_name;
+    s.user_key_serializer = val->children[0].written_class();
   s.ttl = has_ttl(val);
   if (val) s.type = val->readable();
   if (m.backend_type == 2 && bkey && val) s.type = "Map<" + bkey->readable() + ", " + val->readable() + ">";
@@ -227,8 +228,8 @@ class Reader {
   }
 
   static bool find_legacy(const SerializerNode& n, std::string* cls) {
-    if (n.kind == "legacy") {
-      *cls = n.class_name;
+    if (n.legacy()) {
+      *cls = n.written_class();
       return true;
     }
     for (auto& c : n.children)
@@ -242,14 +243,35 @@ class Reader {
                           const SerializerNode* key, const std::string& where) {
     std::string cls;
     bool found = key && find_legacy(*key, &cls);
+    bool decoded = !key || key->fully_decoded();
     for (auto* m : metas)
-      for (auto& [k, v] : m->serializers)
+      for (auto& [k, v] : m->serializers) {
         if (!found && find_legacy(v, &cls)) found = true;
+        if (!v.fully_decoded()) decoded = false;
+      }
     if (!found) return false;
     ++out.handles_unsupported;
     out.problems.push_back("unsupported: serializer snapshot " + cls +
-                           " is a pre-1.8 TypeSerializerConfigSnapshot, not supported since Flink 1.17 "
-                           "(state names are listed, types are incomplete) (" + where + ")");
+                           " is a pre-1.8 TypeSerializerConfigSnapshot, not supported since Flink 1.17 " +
+                           (decoded ? std::string("(read here: states and types are listed; Flink 1.8 - 1.16 restore it)")
+                                    : std::string("(state names are listed, types are incomplete)")) +
+                           " (" + where + ")");
+    return true;
+  }
+
+  // Proxies in a pre-1.8 layout (keyed 1 - 5, operator 1 - 4) are read, but
+  // Flink 1.17+ cannot restore them: counted as unsupported, with the reason.
+  bool legacy_proxy(OperatorStates& out, int32_t version, bool keyed, const std::string& where) {
+    if (keyed ? version >= 6 : version >= 5) return false;
+    ++out.handles_unsupported;
+    if (keyed)
+      out.problems.push_back("unsupported: keyed backend serialization proxy version " + std::to_string(version) +
+                             " (written by Flink before 1.8): read here, but Flink 1.17+ cannot restore pre-1.8 "
+                             "savepoints (migrate through Flink 1.16 first) (" + where + ")");
+    else
+      out.problems.push_back("unsupported: operator backend serialization proxy version " + std::to_string(version) +
+                             " (written by Flink before 1.7): read here, but its meta info format is rejected since "
+                             "Flink 1.17 (" + where + ")");
     return true;
   }
 
@@ -258,6 +280,7 @@ class Reader {
   template <typename Proxy>
   void count_read(OperatorStates& out, const Proxy& p, const std::vector<const StateMetaInfo*>& metas,
                   const SerializerNode* key, const std::string& where) {
+    if (legacy_proxy(out, p.version, std::is_same_v<Proxy, KeyedProxy>, where)) return;
     if (legacy_serializers(out, metas, key, where)) return;
     ++out.handles_read;
     for (auto& u : p.unknown_classes)
