@@ -60,6 +60,13 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
   }
   auto proxy = decode_keyed_proxy(bytes, keyed_proxy_bound(bytes.size(), offsets), 0, ctx);
   if (!proxy) return proxy.take_error();
+  // Pre-1.8 proxies are read for inspection, not rewritten: what is written
+  // must be restorable, and Flink 1.17+ cannot restore them.
+  if (proxy->version < 6)
+    return Error::data("unsupported: keyed backend serialization proxy version " + std::to_string(proxy->version) +
+                           " (written by Flink before 1.8); Flink 1.17+ cannot restore pre-1.8 savepoints "
+                           "(migrate through Flink 1.16 first)",
+                       0, ctx ? ctx->describe() : std::string());
   if (!proxy->complete) return fail("the serialization proxy is incomplete: " + proxy->incomplete_reason);
   out.proxy = std::move(*proxy);
   out.compressed = out.proxy.compression;
