@@ -194,7 +194,66 @@ std::string operator_proxy(bool broadcast) {
   return s;
 }
 
+// Pre-1.8 layouts (docs/format.md): a Java-serialized serializer (proxy
+// version 1, length, a stream of a field-less object) and its
+// ParameterlessTypeSerializerConfig, in an offset-indexed pair list.
+std::string legacy_pairs(const std::vector<std::string>& serializers) {
+  std::string head, body;
+  ByteWriter h(head), b(body);
+  h.i32(static_cast<int32_t>(serializers.size()));
+  for (const auto& cls : serializers) {
+    std::string java("\xAC\xED\x00\x05\x73\x72", 6);
+    ByteWriter j(java);
+    j.utf(cls);
+    j.i64(1);
+    j.u8(0x02);
+    j.u16(0);
+    j.u8(0x78);
+    j.u8(0x70);
+    h.i32(static_cast<int32_t>(body.size()));
+    b.i32(1);
+    b.i32(static_cast<int32_t>(java.size()));
+    b.bytes(java);
+    h.i32(static_cast<int32_t>(body.size()));
+    b.i32(1);
+    b.utf("org.apache.flink.api.common.typeutils.ParameterlessTypeSerializerConfig");
+    b.i32(1);
+    b.utf(cls);
+  }
+  h.i32(static_cast<int32_t>(body.size()));
+  return head + body;
+}
+
+std::string legacy_keyed_proxy(int version) {
+  const std::string kLongSer = "org.apache.flink.api.common.typeutils.base.LongSerializer";
+  const std::string kVoidSer = "org.apache.flink.runtime.state.VoidNamespaceSerializer";
+  std::string s;
+  ByteWriter w(s);
+  w.i32(version);
+  if (version >= 4) w.boolean(false);
+  w.bytes(legacy_pairs({kLongSer}));
+  w.u16(1);
+  if (version >= 5) {
+    w.utf("count");
+    w.i32(0);
+    w.i32(1);
+    w.utf("KEYED_STATE_TYPE");
+    w.utf("VALUE");
+    w.i32(2);
+    w.utf("VALUE_SERIALIZER");
+    w.utf("NAMESPACE_SERIALIZER");
+    w.bytes(legacy_pairs({kLongSer, kVoidSer}));
+  } else {
+    w.i32(1);  // StateDescriptor.Type VALUE
+    w.utf("count");
+    w.bytes(legacy_pairs({kVoidSer, kLongSer}));
+  }
+  return s;
+}
+
 void proxy_seeds() {
+  for (int v : {3, 4, 5})
+    put("serialization_proxy", "keyed-legacy-v" + std::to_string(v), with_selector(0, legacy_keyed_proxy(v)));
   for (int v : {5, 6}) put("serialization_proxy", "keyed-v" + std::to_string(v), with_selector(0, keyed_proxy(v, false)));
   put("serialization_proxy", "keyed-unknown-class", with_selector(0, keyed_proxy(6, true)));
   put("serialization_proxy", "operator", with_selector(1, operator_proxy(false)));
