@@ -17,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using namespace fsp::state;
+using fsp::ByteReader;
 
 namespace {
 
