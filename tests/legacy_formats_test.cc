@@ -164,11 +164,13 @@ TEST(LegacyFormats, StatesOfFlink16And17Savepoints) {
       EXPECT_EQ(s->kind, "value") << s->name;
       EXPECT_EQ(s->key_type, "Int") << s->name;
       EXPECT_TRUE(s->serializers_decoded) << s->name;
-      EXPECT_EQ(s->entries, 1) << s->name;  // the one key 0
       EXPECT_FALSE(s->ttl);
       // Written as a pre-1.8 ParameterlessTypeSerializerConfig in both files.
       EXPECT_EQ(s->namespace_serializer, kParameterless) << s->name;
     }
+    // The heap statistics walk counts the Avro state's one entry (key 0); it
+    // cannot skip Either/Tuple values of variable length, dump reads all three.
+    EXPECT_EQ(avro->entries, 1);
     EXPECT_EQ(either->type, "Either<String, Boolean>");
     EXPECT_EQ(avro->type, "Avro<org.apache.flink.avro.generated.Address>");
     EXPECT_EQ(tuple->type, "Tuple2<String, Int>");
