@@ -63,7 +63,7 @@ Result<CanonicalKeyedStream> read_canonical_keyed_stream(std::string_view bytes,
   // Pre-1.8 proxies are read for inspection, not rewritten: what is written
   // must be restorable, and Flink 1.17+ cannot restore them.
   if (proxy->version < 6)
-    return Error::data("unsupported: keyed backend serialization proxy version " + std::to_string(proxy->version) +
+    return Error::unsupported("unsupported: keyed backend serialization proxy version " + std::to_string(proxy->version) +
                            " (written by Flink before 1.8); Flink 1.17+ cannot restore pre-1.8 savepoints "
                            "(migrate through Flink 1.16 first)",
                        0, ctx ? ctx->describe() : std::string());
