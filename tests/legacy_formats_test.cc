@@ -10,6 +10,7 @@
 
 #include "flink_savepoint/dump.h"
 #include "flink_savepoint/dump_json.h"
+#include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/state.h"
 #include "flink_savepoint/state_internal.h"
 #include "flink_savepoint/state_value.h"
@@ -217,7 +218,7 @@ TEST(LegacyFormats, DumpOfFlink16And17Savepoints) {
       EXPECT_EQ(r.operator_id, kMap);
       EXPECT_EQ(r.kind, "value");
       EXPECT_EQ(json(r.key), "0");
-      EXPECT_EQ(r.key_group, key_group_for_hash(0, 128));
+      EXPECT_EQ(r.key_group, fsp::key_group_for_hash(0, 128));
       EXPECT_TRUE(r.ns.is_null());
     }
     EXPECT_EQ(json(by_state["tuple-state"].value), R"({"f0":"19","f1":19})");
