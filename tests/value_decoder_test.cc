@@ -68,7 +68,7 @@ TEST(ValueDecoder, StringsJoinSurrogatesAndEscapeLoneOnes) {
   ch(0xDE00);
   ch(0xD800);
   ch('"');
-  EXPECT_EQ(decode(simple("String"), b), "\"\xF0\x9F\x98\x80\\ud800\\\"\"");
+  EXPECT_EQ(decode(simple("String"), b), "\"\xF0\x9F\x98\x80\\\\uD800\\\"\"");
   EXPECT_EQ(decode(simple("String"), std::string("\x00", 1)), "null");
 }
 

@@ -18,7 +18,7 @@ void hex4(std::string& out, uint32_t c) {
 }
 
 // UTF-8 in, JSON string out. Invalid bytes become U+FFFD; the 3-byte form of
-// an unpaired surrogate (ED A0..BF xx) is escaped as \uXXXX.
+// an unpaired surrogate (ED A0..BF xx) becomes the text \uXXXX (backslash escaped).
 void append_string(std::string_view s, std::string& out) {
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
@@ -44,7 +44,12 @@ void append_string(std::string_view s, std::string& out) {
       uint32_t cp = ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
       if (cp < 0x800) valid = false;
       else if (cp >= 0xD800 && cp <= 0xDFFF) {
-        hex4(out, cp);
+        // As the display conversion does (docs/json.md): the text \uXXXX with
+        // its backslash escaped, since strict parsers refuse a lone surrogate
+        // escape (fuzz finding, value_decoder: a lone DFF7).
+        char b[12];
+        std::snprintf(b, sizeof b, "\\\\u%04X", cp);
+        out += b;
         i += 3;
         continue;
       }
