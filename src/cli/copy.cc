@@ -12,13 +12,6 @@
 namespace fsp::cli {
 namespace {
 
-// One JSON Lines record, every string through the one output conversion.
-void print_line(const nlohmann::json& j) {
-  JsonWriter w(std::cout, -1);
-  w.value(j);
-  w.newline();
-}
-
 struct CopyCliOptions {
   std::string source;
   CopyOptions copy;
@@ -50,17 +43,17 @@ int run(Context& ctx, CopyCliOptions& o) {
   const bool dry = o.copy.dry_run;
   if (ctx.json) {
     for (const CopyFile& f : r.files)
-      print_line(nlohmann::json{{"type", "file"}, {"from", f.from}, {"to", f.to}, {"size", f.size},
+      print_json(nlohmann::json{{"type", "file"}, {"from", f.from}, {"to", f.to}, {"size", f.size},
                                   {"action", f.skipped ? "skip" : dry ? "would copy" : "copied"},
-                                  {"server_side", f.server_side}});
-    print_line(nlohmann::json{{"type", "summary"},           {"source", sf->metadata_path},
+                                  {"server_side", f.server_side}}, -1);
+    print_json(nlohmann::json{{"type", "summary"},           {"source", sf->metadata_path},
                                 {"metadata", r.metadata_uri},  {"dry_run", dry},
                                 {"files", r.files.size()},     {"bytes", r.bytes},
                                 {"copied", r.copied},          {"copied_bytes", r.copied_bytes},
                                 {"server_side", r.server_side},
                                 {"skipped", r.skipped},        {"rewritten", r.rewritten},
                                 {"made_relative", r.made_relative}, {"metadata_written", r.metadata_written},
-                                {"already_complete", r.metadata_unchanged}});
+                                {"already_complete", r.metadata_unchanged}}, -1);
     return 0;
   }
   if (dry) {

@@ -12,13 +12,6 @@
 namespace fsp::cli {
 namespace {
 
-// One JSON Lines record, every string through the one output conversion.
-void print_line(const nlohmann::json& j) {
-  JsonWriter w(std::cout, -1);
-  w.value(j);
-  w.newline();
-}
-
 struct GcCliOptions {
   GcOptions gc;
   bool remove = false;
@@ -49,7 +42,7 @@ int run(Context& ctx, GcCliOptions& o) {
   const GcReport& r = *rep;
 
   if (ctx.json) {
-    for (const GcFile& g : r.orphans) print_line(file_json("orphan", g));
+    for (const GcFile& g : r.orphans) print_json(file_json("orphan", g), -1);
   } else if (!r.orphans.empty()) {
     Table t({"size", "age", "reason", "file"}, {true, true, false, false});
     for (const GcFile& g : r.orphans) t.add({human_size(static_cast<int64_t>(g.size)), age_text(g.age_ms), g.reason, g.uri});  // Table escapes its cells
@@ -83,7 +76,7 @@ int run(Context& ctx, GcCliOptions& o) {
     if (ctx.json) {
       nlohmann::json j;
       totals(j);
-      print_line(j);
+      print_json(j, -1);
     } else if (!r.orphans.empty()) {
       std::cout << "nothing deleted; run again with --delete to remove them\n";
     }
@@ -94,16 +87,16 @@ int run(Context& ctx, GcCliOptions& o) {
   auto del = delete_orphans(o.gc, r, log);
   if (!del) return report(ctx, del.error());
   if (ctx.json) {
-    for (const GcFile& g : del->deleted) print_line(file_json("deleted", g));
-    for (const GcFile& g : del->skipped) print_line(file_json("skipped", g));
-    for (const auto& [uri, err] : del->failed) print_line(nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}});
+    for (const GcFile& g : del->deleted) print_json(file_json("deleted", g), -1);
+    for (const GcFile& g : del->skipped) print_json(file_json("skipped", g), -1);
+    for (const auto& [uri, err] : del->failed) print_json(nlohmann::json{{"type", "failed"}, {"uri", uri}, {"error", err}}, -1);
     nlohmann::json j;
     totals(j);
     j["deleted"] = del->deleted.size();
     j["skipped"] = del->skipped.size();
     j["failed"] = del->failed.size();
     j["log"] = del->log_error ? nlohmann::json(nullptr) : nlohmann::json(log);
-    print_line(j);
+    print_json(j, -1);
   } else {
     uint64_t bytes = 0;
     for (const GcFile& g : del->deleted) bytes += g.size;
