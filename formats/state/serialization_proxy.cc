@@ -30,24 +30,31 @@ constexpr uint64_t kMaxResyncWork = 64ull << 20;
 constexpr uint64_t kResyncWorkBase = 4ull << 20;
 constexpr uint64_t kResyncWorkPerByte = 512;
 
-void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
-  ByteReader& r = d.r;
-  StateMetaInfo m;
+// Name (as the metadata's names are compared: standard UTF-8), backend state
+// type (0 - max_backend_type) and options: the start of meta info formats 5 and 6.
+bool read_meta_info_head(ByteReader& r, StateMetaInfo& m, int32_t max_backend_type) {
   m.offset = r.file_offset();
-  m.name = modified_utf8_to_utf8(r.utf());  // as the metadata's names are compared: standard UTF-8
+  m.name = modified_utf8_to_utf8(r.utf());
   m.backend_type = r.i32();
-  if (r.ok() && (m.backend_type < 0 || m.backend_type > 4)) {
+  if (r.ok() && (m.backend_type < 0 || m.backend_type > max_backend_type)) {
     r.fail_at(r.pos() - 4, "unknown backend state type " + std::to_string(m.backend_type) + " for state '" +
                                m.name + "'");
-    return;
+    return false;
   }
   int32_t n_opt = r.i32();
-  if (!r.check_count(n_opt, 4, "state options")) return;
+  if (!r.check_count(n_opt, 4, "state options")) return false;
   for (int32_t i = 0; i < n_opt && r.ok(); ++i) {
     std::string k(r.utf());
     std::string v(r.utf());
     m.options.emplace_back(std::move(k), std::move(v));
   }
+  return true;
+}
+
+void read_meta_info(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
+  ByteReader& r = d.r;
+  StateMetaInfo m;
+  if (!read_meta_info_head(r, m, 4)) return;
   int32_t n_ser = r.i32();
   if (!r.check_count(n_ser, 6, "state serializers")) return;
   out.push_back(std::move(m));
@@ -72,21 +79,7 @@ constexpr const char* kDistributionModes[] = {"SPLIT_DISTRIBUTE", "UNION", "BROA
 void read_meta_info_v5(SnapshotDecoder& d, std::vector<StateMetaInfo>& out) {
   ByteReader& r = d.r;
   StateMetaInfo m;
-  m.offset = r.file_offset();
-  m.name = modified_utf8_to_utf8(r.utf());
-  m.backend_type = r.i32();
-  if (r.ok() && (m.backend_type < 0 || m.backend_type > 3)) {
-    r.fail_at(r.pos() - 4, "unknown backend state type " + std::to_string(m.backend_type) + " for state '" +
-                               m.name + "'");
-    return;
-  }
-  int32_t n_opt = r.i32();
-  if (!r.check_count(n_opt, 4, "state options")) return;
-  for (int32_t i = 0; i < n_opt && r.ok(); ++i) {
-    std::string k(r.utf());
-    std::string v(r.utf());
-    m.options.emplace_back(std::move(k), std::move(v));
-  }
+  if (!read_meta_info_head(r, m, 3)) return;
   int32_t n_ser = r.i32();
   if (!r.check_count(n_ser, 2, "state serializer keys")) return;
   std::vector<std::string> keys;
