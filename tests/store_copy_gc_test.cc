@@ -36,23 +36,9 @@ namespace fs = std::filesystem;
 using test::JobDir;
 using test::TempDir;
 
-// The environment of the CLI, and the same for the store registered in this process.
-std::string store_env(const std::string& endpoint) {
-  return "env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 ";
-}
-
-void use_test_server_in_process(const std::string& endpoint) {
-  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-  ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
-  ::setenv("AWS_REGION", "us-east-1", 1);
-  io::register_object_stores();
-}
-
-std::string unique_prefix(const std::string& bucket, const std::string& name) {
-  return "s3://" + bucket + "/" + name + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
+using test::store_env;
+using test::unique_prefix;
+using test::use_test_server_in_process;
 
 io::FileSystem& store_for(const std::string& uri) {
   auto fs = io::file_system_for(uri);

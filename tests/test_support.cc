@@ -2,12 +2,15 @@
 
 #include "flink_savepoint/byte_writer.h"
 #include "flink_savepoint/metadata.h"
+#include "flink_savepoint/s3_file_system.h"
 #include "flink_savepoint/state.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -32,6 +35,23 @@ bool in_ci() {
 }
 
 std::string cli_path() { return FSP_CLI_PATH; }
+
+std::string store_env(const std::string& endpoint) {
+  return "env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 ";
+}
+
+void use_test_server_in_process(const std::string& endpoint) {
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  io::register_object_stores();
+}
+
+std::string unique_prefix(const std::string& bucket, const std::string& name) {
+  return "s3://" + bucket + "/" + name + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
 
 std::optional<std::string> s3_test_endpoint() {
   const char* e = std::getenv("FSP_TEST_S3_ENDPOINT");

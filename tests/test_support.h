@@ -70,6 +70,14 @@ std::optional<std::string> s3_test_endpoint();
   }                                                                                                    \
   const std::string endpoint = *endpoint##_opt
 
+// `env ...` with the test server's credentials, endpoint and region, for a CLI
+// command line; and the same set in this process with the object stores
+// registered, for in-process store calls.
+std::string store_env(const std::string& endpoint);
+void use_test_server_in_process(const std::string& endpoint);
+// s3://BUCKET/NAME-<pid>-<clock>: a prefix no other run uses.
+std::string unique_prefix(const std::string& bucket, const std::string& name);
+
 // Path of the CLI binary built with the tests.
 std::string cli_path();
 
