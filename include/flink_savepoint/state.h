@@ -65,6 +65,7 @@ struct OperatorStates {
   std::vector<std::string> problems;
   int32_t handles_read = 0;          // handles whose proxy was decoded
   int32_t handles_unsupported = 0;
+  int32_t handles_legacy_proxy = 0;  // of those: proxies in a pre-1.8 layout (keyed 1 - 5, operator 1 - 4)
   int32_t handles_missing = 0;
   int32_t handles_failed = 0;        // decode errors (corrupt or not understood)
   int32_t raw_handles = 0;           // raw keyed/operator state: user format, not decoded

@@ -1105,11 +1105,7 @@ class Checker {
       if (!jo) continue;  // unmatched state is reported (or dropped) already
       // A pre-1.8 proxy: pre-1.8-snapshot (unevaluated_rules) speaks for the
       // whole operator, its config snapshots are not reported once per state.
-      bool old_proxy = false;
-      for (const auto& p : o.problems)
-        if (p.find("written by Flink before 1.8") != std::string::npos ||
-            p.find("operator backend serialization proxy version") != std::string::npos)
-          old_proxy = true;
+      const bool old_proxy = o.handles_legacy_proxy > 0;
       for (const auto& st : o.states) {
         std::set<std::string> legacy, scala, kryo;
         for (const auto& c : st.serializer_classes) {

@@ -264,6 +264,7 @@ class Reader {
   bool legacy_proxy(OperatorStates& out, int32_t version, bool keyed, const std::string& where) {
     if (keyed ? version >= 6 : version >= 5) return false;
     ++out.handles_unsupported;
+    ++out.handles_legacy_proxy;
     if (keyed)
       out.problems.push_back("unsupported: keyed backend serialization proxy version " + std::to_string(version) +
                              " (written by Flink before 1.8): read here, but Flink 1.17+ cannot restore pre-1.8 "
