@@ -27,31 +27,7 @@ const char* kMap = "46fe65c20d95ac360c296fef8820108c";  // uid my-map
 const char* kParameterless = "org.apache.flink.api.common.typeutils.ParameterlessTypeSerializerConfig";
 const char* kBeam = "org.apache.beam.runners.flink.translation.types.CoderTypeSerializer$LegacySnapshot";
 
-struct W {
-  std::string b;
-  W& i32(int32_t v) {
-    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>((static_cast<uint32_t>(v) >> s) & 0xFF));
-    return *this;
-  }
-  W& i16(int16_t v) {
-    b.push_back(static_cast<char>((v >> 8) & 0xFF));
-    b.push_back(static_cast<char>(v & 0xFF));
-    return *this;
-  }
-  W& u8(uint8_t v) {
-    b.push_back(static_cast<char>(v));
-    return *this;
-  }
-  W& utf(std::string_view s) {
-    i16(static_cast<int16_t>(s.size()));
-    b.append(s);
-    return *this;
-  }
-  W& raw(std::string_view s) {
-    b.append(s);
-    return *this;
-  }
-};
+using W = fsp::test::JavaBytes;
 
 // A Java serialization stream of an object of class `cls` with no fields
 // (TypeSerializerSingleton subclasses look like this, minus the superclasses).

@@ -15,36 +15,8 @@ using namespace fsp::state;
 
 namespace {
 
-// Minimal big-endian writer (independent of the project's ByteWriter).
-struct W {
-  std::string b;
-  W& i32(int32_t v) {
-    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>((static_cast<uint32_t>(v) >> s) & 0xFF));
-    return *this;
-  }
-  W& i64(int64_t v) {
-    i32(static_cast<int32_t>(static_cast<uint64_t>(v) >> 32));
-    return i32(static_cast<int32_t>(v));
-  }
-  W& i16(int16_t v) {
-    b.push_back(static_cast<char>((v >> 8) & 0xFF));
-    b.push_back(static_cast<char>(v & 0xFF));
-    return *this;
-  }
-  W& u8(uint8_t v) {
-    b.push_back(static_cast<char>(v));
-    return *this;
-  }
-  W& utf(std::string_view s) {
-    i16(static_cast<int16_t>(s.size()));
-    b.append(s);
-    return *this;
-  }
-  W& raw(std::string_view s) {
-    b.append(s);
-    return *this;
-  }
-};
+// A big-endian writer independent of the project's ByteWriter (test_support.h).
+using W = fsp::test::JavaBytes;
 
 const char* kLong = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
 const char* kString = "org.apache.flink.api.common.typeutils.base.StringSerializer$StringSerializerSnapshot";

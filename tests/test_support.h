@@ -109,6 +109,38 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
 };
 
+// A chainable builder of bytes as Flink's DataOutputView writes them
+// (big-endian; utf: a u16 length and the bytes), for hand-built inputs.
+struct JavaBytes {
+  std::string b;
+  JavaBytes& i32(int32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>((static_cast<uint32_t>(v) >> s) & 0xFF));
+    return *this;
+  }
+  JavaBytes& i64(int64_t v) {
+    i32(static_cast<int32_t>(static_cast<uint64_t>(v) >> 32));
+    return i32(static_cast<int32_t>(v));
+  }
+  JavaBytes& i16(int16_t v) {
+    b.push_back(static_cast<char>((v >> 8) & 0xFF));
+    b.push_back(static_cast<char>(v & 0xFF));
+    return *this;
+  }
+  JavaBytes& u8(uint8_t v) {
+    b.push_back(static_cast<char>(v));
+    return *this;
+  }
+  JavaBytes& utf(std::string_view s) {
+    i16(static_cast<int16_t>(s.size()));
+    b.append(s);
+    return *this;
+  }
+  JavaBytes& raw(std::string_view s) {
+    b.append(s);
+    return *this;
+  }
+};
+
 // Bytes as Flink's DataOutputView writes them (big-endian; modified UTF-8 with a u16 length).
 std::string be_utf(std::string_view s);
 std::string be_i32(int32_t v);
