@@ -1,6 +1,7 @@
 // dump records as JSON Lines (docs/dump.md). A small writer over a string
-// buffer; strings are UTF-8 with unpaired surrogates and control characters
-// escaped, bytes are base64.
+// buffer; strings go through the one JSON string conversion (display.h:
+// modified UTF-8, control characters, unpaired surrogates and invalid bytes as
+// docs/json.md says), bytes are base64.
 #pragma once
 
 #include <string>
