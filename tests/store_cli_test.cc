@@ -98,10 +98,28 @@ TEST(StoreCli, InspectStatesFromTheStoreEqualsTheLocalCopy) {
               << " bytes downloaded in " << after.requests - before.requests << " request(s); state files: " << state_bytes
               << " bytes; _metadata: " << sf->file_size << " bytes\n";
     EXPECT_GE(got, sf->file_size);
+    // Fetched: the _metadata, the RocksDB meta data files (proxies, read
+    // whole), the 16 KiB tails of the SSTs (these are ~1 KB: whole) and the
+    // operator state files' proxies; never the MANIFEST, OPTIONS or CURRENT
+    // files, nor the data after a proxy.
+    EXPECT_LT(got, state_bytes / 4);
     if (!statistics) {
-      EXPECT_LT(got, state_bytes / 2);
+      EXPECT_LT(got, state_bytes / 8);
     }
   }
+
+  // The command line says the same under FSP_STORE_STATS (on stderr).
+  auto stats = test::run_command("FSP_STORE_STATS=1 " + store_env(endpoint) + test::cli_path() +
+                                 " inspect --states --json " + prefix + "/ 2>&1 >/dev/null");
+  ASSERT_EQ(stats.exit_code, 0) << stats.out;
+  auto at = stats.out.find(" bytes received");
+  ASSERT_NE(at, std::string::npos) << stats.out;
+  auto from = stats.out.rfind(", ", at);
+  ASSERT_NE(from, std::string::npos) << stats.out;
+  uint64_t received = std::stoull(stats.out.substr(from + 2, at - from - 2));
+  std::cout << stats.out;
+  EXPECT_GT(received, 10946u);  // the _metadata at least
+  EXPECT_LT(received, state_bytes / 4);
 }
 
 TEST(StoreCli, RelocateBetweenBucketsRoundTripsThroughStreamsAndDirectly) {

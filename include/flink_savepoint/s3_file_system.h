@@ -35,12 +35,18 @@ struct S3Settings {
   int max_attempts = 5;                // AWS_MAX_ATTEMPTS: tries per request (throttling, 5xx, timeouts)
   int connect_timeout_s = 10;
   int low_speed_timeout_s = 30;        // abort a request that moves < 1 byte/s for this long
+  // Writes above multipart_threshold bytes (FSP_S3_MULTIPART_THRESHOLD_MIB, 16)
+  // are multipart uploads of part_size bytes each (FSP_S3_PART_SIZE_MIB, 8; more
+  // when 10,000 parts would not hold the object). 0: always one PUT (up to 5 GiB).
+  uint64_t multipart_threshold = 16ull << 20;
+  uint64_t part_size = 8ull << 20;
   // Set when no credentials were found (or only unsupported kinds): every
   // request fails with it, so commands that never touch the store are unaffected.
   std::string credentials_error;
   // Tests only: a fixed x-amz-date (yyyymmddThhmmssZ) and CURLOPT_CONNECT_TO entries.
   std::string fixed_amz_date;
   std::vector<std::string> connect_to;
+  int fail_part_for_tests = 0;         // tests only: part N of a multipart upload is sent to a missing bucket
 };
 
 // Variables as the AWS CLI takes them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -60,6 +66,8 @@ struct TransferStats {
   uint64_t bytes_received = 0;  // response bodies
   uint64_t bytes_sent = 0;      // request bodies
   uint64_t server_side_copies = 0;  // CopyObject requests that succeeded (backups, FileSystem::copy)
+  uint64_t multipart_uploads = 0;   // multipart uploads started
+  uint64_t multipart_aborts = 0;    // AbortMultipartUpload requests sent (after a failed part or completion)
 };
 TransferStats object_store_stats();
 

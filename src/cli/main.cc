@@ -1,6 +1,7 @@
 // flink-savepoint: inspect, check and relocate Flink savepoints and
 // checkpoints without a JVM. Each subcommand is a short file over the library.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <new>
 #include <string>
@@ -84,6 +85,18 @@ int main(int argc, char** argv) {
                                         "\nreads snapshots written by Flink 1.3 to 2.3 (_metadata versions 2 to 7)");
   app.require_subcommand(1);
   fsp::io::register_object_stores();  // s3://, gs:// (docs/stores.md)
+  // FSP_STORE_STATS=1: what this command moved to and from object stores, on stderr at exit.
+  if (const char* v = std::getenv("FSP_STORE_STATS"); v && *v && std::string_view(v) != "0")
+    std::atexit([] {
+      fsp::io::TransferStats s = fsp::io::object_store_stats();
+      std::fprintf(stderr,
+                   "store stats: %llu request(s), %llu retried, %llu bytes received, %llu bytes sent, %llu "
+                   "server-side copies, %llu multipart upload(s)\n",
+                   static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.retries),
+                   static_cast<unsigned long long>(s.bytes_received), static_cast<unsigned long long>(s.bytes_sent),
+                   static_cast<unsigned long long>(s.server_side_copies),
+                   static_cast<unsigned long long>(s.multipart_uploads));
+    });
   fsp::cli::Context ctx;
   fsp::cli::add_inspect_command(app, ctx);
   fsp::cli::add_uid_hash_command(app, ctx);

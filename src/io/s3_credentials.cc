@@ -79,6 +79,9 @@ S3Settings s3_settings_from_environment(std::string_view store, const EnvLookup&
   s.store = std::string(store);
   s.max_connections = int_or(env("FSP_S3_MAX_CONNECTIONS"), 8, 1, 64);
   s.max_attempts = int_or(env("AWS_MAX_ATTEMPTS"), 5, 1, 20);
+  // S3 wants parts of 5 MiB at least (but the last); one PUT takes up to 5 GiB.
+  s.multipart_threshold = static_cast<uint64_t>(int_or(env("FSP_S3_MULTIPART_THRESHOLD_MIB"), 16, 5, 5120)) << 20;
+  s.part_size = static_cast<uint64_t>(int_or(env("FSP_S3_PART_SIZE_MIB"), 8, 5, 5120)) << 20;
 
   if (store == "gs") {
     // Cloud Storage's XML API with HMAC keys; SigV4 with region "auto".

@@ -25,11 +25,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::atomic<uint64_t> g_requests{0}, g_retries{0}, g_received{0}, g_sent{0}, g_copies{0};
+Status walk_xml(std::string_view x, const std::function<void(const std::string& path, std::string text)>& leaf);
+
+std::atomic<uint64_t> g_requests{0}, g_retries{0}, g_received{0}, g_sent{0}, g_copies{0}, g_multipart{0}, g_aborts{0};
 
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr uint64_t kChunk = 8u << 20;  // whole-object reads: ranged GETs of this size, in parallel
 constexpr uint64_t kMaxCopyObject = 5ull << 30;  // CopyObject copies up to 5 GiB in one request
+constexpr uint64_t kMaxParts = 10000;            // parts of one multipart upload
 
 // --- URIs and URLs -----------------------------------------------------------------------
 
@@ -300,6 +303,11 @@ class Pool {
       curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
       curl_easy_setopt(e, CURLOPT_SEEKDATA, &t);
       curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+    } else if (t.method == "POST") {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+      g_sent += t.body.size();
     } else if (t.method != "GET") {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.method.c_str());
     }
@@ -440,7 +448,8 @@ class S3FileSystem : public FileSystem, public std::enable_shared_from_this<S3Fi
     Transfer t;
     t.method = std::move(method);
     t.url = url(o, key, query);
-    t.headers.push_back(std::string("x-amz-content-sha256: ") + (t.method == "PUT" ? "UNSIGNED-PAYLOAD" : kEmptySha256));
+    const bool body = t.method == "PUT" || t.method == "POST";
+    t.headers.push_back(std::string("x-amz-content-sha256: ") + (body ? "UNSIGNED-PAYLOAD" : kEmptySha256));
     return t;
   }
 
@@ -682,12 +691,92 @@ class S3FileSystem : public FileSystem, public std::enable_shared_from_this<S3Fi
     return true;
   }
 
+  // One PUT, or a multipart upload above the threshold.
   Status put(const std::string& uri, const ObjectUri& o, std::string_view bytes) {
+    if (settings_.multipart_threshold > 0 && bytes.size() > settings_.multipart_threshold)
+      return put_multipart(uri, o, bytes);
     Transfer t = request("PUT", o, o.key);
     t.body = bytes;
     run(t);
     if (t.code != CURLE_OK || t.status / 100 != 2) return transfer_error(t, uri, settings_);
     return {};
+  }
+
+  // CreateMultipartUpload, the parts through the pool (at most
+  // max_connections at a time, each retried on its own), then
+  // CompleteMultipartUpload. The object appears only on completion. Any
+  // failure aborts the upload (AbortMultipartUpload), so that no parts are
+  // left behind to be billed; when the abort fails too, the error says how
+  // to remove the upload by hand.
+  Status put_multipart(const std::string& uri, const ObjectUri& o, std::string_view bytes) {
+    uint64_t part_size = std::max<uint64_t>(settings_.part_size, 1);
+    if ((bytes.size() + part_size - 1) / part_size > kMaxParts) part_size = (bytes.size() + kMaxParts - 1) / kMaxParts;
+    Transfer create = request("POST", o, o.key, "uploads=");
+    create.headers.push_back("Content-Type:");  // none, as for a PUT
+    create.max_body = 1 << 20;
+    run(create);
+    if (create.code != CURLE_OK || create.status != 200 || create.response.find("<Error>") != std::string::npos)
+      return transfer_error(create, uri + " (starting a multipart upload)", settings_);
+    std::string upload_id;
+    (void)walk_xml(create.response, [&](const std::string& path, std::string text) {
+      if (path == "InitiateMultipartUploadResult/UploadId") upload_id = std::move(text);
+    });
+    if (upload_id.empty()) return Error::io(uri + ": the store started a multipart upload but named no UploadId");
+    ++g_multipart;
+
+    std::vector<Transfer> parts;
+    for (uint64_t at = 0, n = 1; at < bytes.size(); at += part_size, ++n) {
+      std::map<std::string, std::string> q{{"partNumber", std::to_string(n)}, {"uploadId", upload_id}};
+      // Tests only: this part goes to a bucket that does not exist, so that it fails.
+      ObjectUri target = o;
+      if (settings_.fail_part_for_tests == static_cast<int>(n)) target.bucket += "-no-such-bucket";
+      Transfer t = request("PUT", target, o.key, query_string(q));
+      t.body = bytes.substr(at, std::min<uint64_t>(part_size, bytes.size() - at));
+      t.max_body = 1 << 20;
+      parts.push_back(std::move(t));
+    }
+    std::vector<Transfer*> ptrs;
+    for (auto& t : parts) ptrs.push_back(&t);
+    run(ptrs);
+    std::string complete_xml = "<CompleteMultipartUpload>";
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Transfer& t = parts[i];
+      std::string etag = t.header("etag");
+      if (t.code != CURLE_OK || t.status != 200 || etag.empty()) {
+        Error e = t.code == CURLE_OK && t.status == 200 ? Error::io(uri + ": the store gave part " + std::to_string(i + 1) + " no ETag")
+                                                        : transfer_error(t, uri + " (part " + std::to_string(i + 1) + " of " +
+                                                                                std::to_string(parts.size()) + ")", settings_);
+        return abort_multipart(o, upload_id, std::move(e));
+      }
+      std::string quoted;
+      for (char c : etag) quoted += c == '"' ? std::string("&quot;") : c == '&' ? std::string("&amp;") : c == '<' ? std::string("&lt;") : std::string(1, c);
+      complete_xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + quoted + "</ETag></Part>";
+    }
+    complete_xml += "</CompleteMultipartUpload>";
+    Transfer done = request("POST", o, o.key, query_string({{"uploadId", upload_id}}));
+    done.headers.push_back("Content-Type: application/xml");
+    done.body = complete_xml;
+    done.max_body = 1 << 20;
+    run(done);
+    // CompleteMultipartUpload may answer 200 with an <Error> document.
+    if (done.code != CURLE_OK || done.status != 200 || done.response.find("<Error>") != std::string::npos)
+      return abort_multipart(o, upload_id, transfer_error(done, uri + " (completing a multipart upload)", settings_));
+    return {};
+  }
+
+  Status abort_multipart(const ObjectUri& o, const std::string& upload_id, Error cause) {
+    Transfer t = request("DELETE", o, o.key, query_string({{"uploadId", upload_id}}));
+    t.max_body = 1 << 20;
+    run(t);
+    ++g_aborts;
+    if (t.code == CURLE_OK && (t.status == 204 || t.status == 200 || t.status == 404)) {
+      cause.message += "; the multipart upload was aborted, nothing was written";
+      return cause;
+    }
+    cause.message += "; aborting the multipart upload failed too (HTTP " + std::to_string(t.status) + ")";
+    cause.hint = "remove its parts: aws s3api abort-multipart-upload --bucket " + o.bucket + " --key " + o.key +
+                 " --upload-id " + upload_id + (cause.hint.empty() ? "" : "; " + cause.hint);
+    return cause;
   }
 
  private:
@@ -974,7 +1063,9 @@ int64_t parse_iso8601_ms(std::string_view s) {
   return ms;
 }
 
-TransferStats object_store_stats() { return {g_requests.load(), g_retries.load(), g_received.load(), g_sent.load(), g_copies.load()}; }
+TransferStats object_store_stats() {
+  return {g_requests.load(), g_retries.load(), g_received.load(), g_sent.load(), g_copies.load(), g_multipart.load(), g_aborts.load()};
+}
 
 std::shared_ptr<FileSystem> make_s3_file_system(S3Settings settings) {
   return std::make_shared<S3FileSystem>(std::move(settings));

@@ -2,6 +2,7 @@
 // the serialization proxies at their head, and walks the data for statistics.
 // Problems are per handle and never stop the rest.
 #include <algorithm>
+#include <functional>
 #include <type_traits>
 #include <cstring>
 #include <map>
@@ -161,6 +162,38 @@ void add_kg_stats(OperatorBuilder& ob, const KeyedProxy& p, const KgStats& st, i
   }
 }
 
+// A resolved stream whose bytes may be only its first part: on an object
+// store, a command that needs the serialization proxy alone (or the proxy and
+// a few bytes at stated offsets) fetches that much with ranged reads instead
+// of the whole file (docs/stores.md). Local files are mapped whole (pages are
+// read as they are touched).
+struct Stream {
+  ResolvedStream rs;  // rs.bytes: the whole stream, or its first rs.bytes.size() bytes
+  uint64_t size = 0;  // the length of the whole stream
+  std::shared_ptr<io::RandomAccessFile> file;  // set when rs.bytes is a prefix: reads the rest
+  uint64_t base = 0;                           // where the stream starts in `file` (segments)
+
+  // Bytes [offset, offset + length) of the stream, clipped at its end: a view
+  // of the bytes held when they cover the range, else read into `scratch`.
+  Result<std::string_view> at(uint64_t offset, uint64_t length, std::string& scratch) const {
+    if (offset >= size) return std::string_view();
+    length = std::min(length, size - offset);
+    if (offset + length <= rs.bytes.size()) return rs.bytes.substr(offset, length);
+    if (!file) return Error::internal("stream bytes [" + std::to_string(offset) + ", +" + std::to_string(length) +
+                                      ") were not read");
+    if (Status st = file->read_at(base + offset, length, scratch); !st) return st.take_error();
+    if (scratch.size() != length) return Error::io(file->uri() + ": short read at " + std::to_string(base + offset));
+    return std::string_view(scratch);
+  }
+};
+
+// How many bytes from the start of a stream of the given length the caller
+// needs (a value >= the length: all of it). Unset: all of it.
+using NeedBytes = std::function<uint64_t(uint64_t stream_size)>;
+
+Result<Stream> resolve_part(const StreamHandle& h, const std::string& directory,
+                            const std::vector<std::pair<std::string, std::string>>& path_map, const NeedBytes& need);
+
 std::string handle_label(const StreamHandle& h) {
   switch (h.code) {
     case code::kByteStream: return "inline handle '" + modified_utf8_to_utf8(h.path) + "'";
@@ -207,8 +240,9 @@ class Reader {
 
  private:
   // Returns bytes or records a problem.
-  std::optional<ResolvedStream> resolve(OperatorStates& out, const StreamHandle& h, const std::string& where) {
-    auto r = resolve_stream(h, file_.directory, opt_.path_map);
+  std::optional<Stream> resolve(OperatorStates& out, const StreamHandle& h, const std::string& where,
+                                const NeedBytes& need = {}) {
+    auto r = resolve_part(h, file_.directory, opt_.path_map, need);
     if (!r) {
       if (r.error().kind == ErrorKind::kNoInput) {
         ++out.handles_missing;
@@ -378,10 +412,12 @@ class Reader {
   void key_groups(OperatorStates& out, OperatorBuilder& ob, const KeyedHandle& h, int32_t subtask,
                   const std::string& where0) {
     std::string where = where0 + ", " + handle_label(h.delegate);
-    auto rs = resolve(out, h.delegate, where);
+    // The proxy alone ends where the first key group starts; the statistics walk every key group.
+    NeedBytes proxy_only = [&](uint64_t size) { return state::keyed_proxy_bound(size, h.offsets); };
+    auto rs = resolve(out, h.delegate, where, opt_.statistics ? NeedBytes() : proxy_only);
     if (!rs) return;
-    std::string_view bytes = rs->bytes;
-    size_t bound = state::keyed_proxy_bound(bytes.size(), h.offsets);
+    std::string_view bytes = rs->rs.bytes;
+    size_t bound = state::keyed_proxy_bound(rs->size, h.offsets);
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
     const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, bound, out, where, [&] {
       return state::decode_keyed_proxy(bytes, bound, 0, nullptr, &resync_);
@@ -436,9 +472,10 @@ class Reader {
     std::string where = where0 + ", RocksDB meta data " + handle_label(h.delegate);
     auto rs = resolve(out, h.delegate, where);
     if (!rs) return;
-    std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(rs->bytes.size());
-    const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, rs->bytes.size(), out, where, [&] {
-      return state::decode_keyed_proxy(rs->bytes, rs->bytes.size(), 0, nullptr, &resync_);
+    std::string_view bytes = rs->rs.bytes;  // the meta data file is the proxy: read whole
+    std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bytes.size());
+    const KeyedProxy* proxy = cached_proxy(keyed_proxies_, key, bytes.size(), out, where, [&] {
+      return state::decode_keyed_proxy(bytes, bytes.size(), 0, nullptr, &resync_);
     });
     if (!proxy) return;
     count_read(out, *proxy, keyed_metas(*proxy), &proxy->key_serializer, where);
@@ -503,7 +540,7 @@ class Reader {
             seen_sst_[id] = ok = false;
             continue;
           }
-          props = rocksdb_sst::read_bytes(rs->bytes, local);
+          props = rocksdb_sst::read_bytes(rs->rs.bytes, local);
         }
         if (!props) {
           seen_sst_[id] = ok = false;
@@ -557,11 +594,14 @@ class Reader {
                       const std::string& where0) {
     std::string where = where0 + ", " + handle_label(h.delegate);
     if (h.delegate.code == code::kEmptySegmentFile) return;
-    auto rs = resolve(out, h.delegate, where);
-    if (!rs) return;
-    std::string_view bytes = rs->bytes;
     std::vector<int64_t> all = state::operator_state_offsets(h);
-    size_t bound = state::operator_proxy_bound(bytes.size(), all);
+    // Only the proxy (up to the first state's offset) is read whole; a
+    // broadcast state's size is read at its offset, the bytes follow from the offsets.
+    auto rs = resolve(out, h.delegate, where, [&](uint64_t size) { return state::operator_proxy_bound(size, all); });
+    if (!rs) return;
+    std::string_view bytes = rs->rs.bytes;
+    const uint64_t stream_size = rs->size;
+    size_t bound = state::operator_proxy_bound(stream_size, all);
     std::string key = stream_key(h.delegate, *rs) + "|bound " + std::to_string(bound);
     const OperatorProxy* proxy = cached_proxy(operator_proxies_, key, bound, out, where, [&] {
       return state::decode_operator_proxy(bytes, bound, 0, nullptr, &resync_);
@@ -591,11 +631,25 @@ class Reader {
         }
         int64_t o = e.offsets[0];
         int32_t size = -1;
+        std::string scratch;
         if (!p.compression) {
-          if (o >= 0 && static_cast<uint64_t>(o) + 4 <= bytes.size()) size = ByteReader(bytes.substr(o, 4)).i32();
-        } else if (opt_.statistics && o >= 0 && static_cast<uint64_t>(o) < bytes.size()) {
-          auto d = state::decode_snappy_chunks(bytes.substr(o), 4, o);
-          if (d && d->data.size() >= 4) size = ByteReader(std::string_view(d->data).substr(0, 4)).i32();
+          if (o >= 0 && static_cast<uint64_t>(o) + 4 <= stream_size) {
+            auto b = rs->at(static_cast<uint64_t>(o), 4, scratch);
+            if (b && b->size() == 4) size = ByteReader(*b).i32();
+          }
+        } else if (opt_.statistics && o >= 0 && static_cast<uint64_t>(o) < stream_size) {
+          // The Snappy chunks from the offset on, until they give 4 bytes: on a
+          // store, windows of growing size; the whole rest only when it takes that.
+          const uint64_t rest = stream_size - static_cast<uint64_t>(o);
+          for (uint64_t w = rs->file ? std::min<uint64_t>(rest, 16 << 10) : rest;; w = std::min(rest, w * 2)) {
+            auto b = rs->at(static_cast<uint64_t>(o), w, scratch);
+            if (!b) break;
+            auto d = state::decode_snappy_chunks(*b, 4, o);
+            if ((d && d->data.size() >= 4) || w == rest) {
+              if (d && d->data.size() >= 4) size = ByteReader(std::string_view(d->data).substr(0, 4)).i32();
+              break;
+            }
+          }
         }
         if (size < 0) {
           a.entries_known = false;
@@ -616,7 +670,7 @@ class Reader {
       }
       for (size_t i = 0; i < e.offsets.size(); ++i) {
         int64_t o = e.offsets[i];
-        int64_t end = state::operator_state_end(all, o, bytes.size());
+        int64_t end = state::operator_state_end(all, o, stream_size);
         if (o < 0 || end < o) {
           a.bytes_known = false;
           continue;
@@ -664,12 +718,12 @@ class Reader {
 
   // Identity of a resolved stream within this command: the local file (and
   // the segment within it), or the inline bytes' place in the _metadata.
-  static std::string stream_key(const StreamHandle& h, const ResolvedStream& rs) {
+  static std::string stream_key(const StreamHandle& h, const Stream& s) {
+    const ResolvedStream& rs = s.rs;
     if (rs.path.empty())
-      return "inline:" + std::to_string(reinterpret_cast<uintptr_t>(rs.bytes.data())) + "+" +
-             std::to_string(rs.bytes.size());
+      return "inline:" + std::to_string(reinterpret_cast<uintptr_t>(rs.bytes.data())) + "+" + std::to_string(s.size);
     return "file:" + rs.path + "@" + std::to_string(h.code == code::kSegmentFile ? h.start_pos : 0) + "+" +
-           std::to_string(rs.bytes.size());
+           std::to_string(s.size);
   }
 
   // The work bounds of one command (docs/errors.md): the input is the
@@ -677,8 +731,8 @@ class Reader {
   // 64 MiB + 512 x the input in total (each proxy also has its own bound);
   // statistics walks 256 MiB + 4 x the input. A proxy is decoded once per
   // (stream, bound) and a key-group walk once per (stream, offsets).
-  void count_input(const StreamHandle& h, const ResolvedStream& rs) {
-    if (seen_streams_.insert(std::hash<std::string>{}(stream_key(h, rs))).second) input_bytes_ += rs.bytes.size();
+  void count_input(const StreamHandle& h, const Stream& s) {
+    if (seen_streams_.insert(std::hash<std::string>{}(stream_key(h, s))).second) input_bytes_ += s.size;
     resync_.limit = kResyncCommandBase + kResyncCommandPerByte * input_bytes_;
   }
   bool charge_walk(uint64_t n) {
@@ -775,12 +829,67 @@ std::string map_path(std::string_view path, const std::vector<std::pair<std::str
   return local_path_for(path, path_map).value_or(std::string());
 }
 
-Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& directory,
-                                      const std::vector<std::pair<std::string, std::string>>& path_map) {
-  ResolvedStream out;
+namespace {
+
+// A state file's read error, naming the file.
+Error state_file_error(const std::string& uri, const Error& e) {
+  if (e.kind == ErrorKind::kNoInput && e.message.rfind("cannot open ", 0) == 0)
+    return Error::no_input("state file " + uri + " not found: " + e.message);
+  Error out_e = e;
+  out_e.message = "state file " + uri + ": " + e.message;
+  return out_e;
+}
+
+Error segment_outside(const StreamHandle& h, const std::string& uri, uint64_t file_size) {
+  return Error::data("segment [" + std::to_string(h.start_pos) + ", +" + std::to_string(h.state_size) +
+                     ") lies outside " + uri + " (" + std::to_string(file_size) + " bytes)");
+}
+
+bool segment_fits(const StreamHandle& h, uint64_t file_size) {
+  return h.start_pos >= 0 && h.state_size >= 0 && static_cast<uint64_t>(h.start_pos) <= file_size &&
+         static_cast<uint64_t>(h.state_size) <= file_size - static_cast<uint64_t>(h.start_pos);
+}
+
+// On a store: the stream's first need(size) bytes (all of them for a
+// segment without `need`) through ranged reads of the opened object.
+Result<Stream> read_from_store(const StreamHandle& h, const std::string& uri, const NeedBytes& need) {
+  auto fs = io::file_system_for(uri);
+  if (!fs) return fs.take_error();
+  auto f = (*fs)->open(uri);
+  if (!f) return state_file_error(uri, f.error());
+  std::shared_ptr<io::RandomAccessFile> file(std::move(*f));
+  const uint64_t file_size = file->size();
+  Stream out;
+  out.rs.path = uri;
+  if (h.code == code::kSegmentFile) {
+    if (!segment_fits(h, file_size)) return segment_outside(h, uri, file_size);
+    out.base = static_cast<uint64_t>(h.start_pos);
+    out.size = static_cast<uint64_t>(h.state_size);
+  } else {
+    // Never more than the handle's stated size (see resolve_part).
+    out.size = h.state_size >= 0 && static_cast<uint64_t>(h.state_size) < file_size ? static_cast<uint64_t>(h.state_size)
+                                                                                    : file_size;
+  }
+  const uint64_t want = need ? std::min(need(out.size), out.size) : out.size;
+  auto bytes = std::make_shared<std::string>();
+  if (want > 0)
+    if (Status st = file->read_at(out.base, want, *bytes); !st) return state_file_error(uri, st.error());
+  if (bytes->size() != want)
+    return state_file_error(uri, Error::io("the store returned " + std::to_string(bytes->size()) + " of " +
+                                           std::to_string(want) + " bytes at " + std::to_string(out.base)));
+  out.rs.bytes = *bytes;
+  out.rs.keep_alive = bytes;
+  if (want < out.size) out.file = std::move(file);
+  return out;
+}
+
+Result<Stream> resolve_part(const StreamHandle& h, const std::string& directory,
+                            const std::vector<std::pair<std::string, std::string>>& path_map, const NeedBytes& need) {
+  Stream out;
   switch (h.code) {
     case code::kByteStream:
-      out.bytes = h.data;
+      out.rs.bytes = h.data;
+      out.size = h.data.size();
       return out;
     case code::kEmptySegmentFile:
       return out;
@@ -798,31 +907,25 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& 
         if (local.empty() && io::file_system_for(raw).ok()) local = raw;
         if (local.empty()) return Error::no_input("remote path " + raw + " (give a path map PREFIX=LOCAL_DIR)");
       }
+      std::string scheme = io::uri_scheme(local);
+      if (!scheme.empty() && scheme != "file" && (need || h.code == code::kSegmentFile))
+        return read_from_store(h, local, need);
       auto fb = io::read_file(local);
-      if (!fb) {
-        const Error& e = fb.error();
-        if (e.kind == ErrorKind::kNoInput && e.message.rfind("cannot open ", 0) == 0)
-          return Error::no_input("state file " + local + " not found: " + e.message);
-        Error out_e = e;
-        out_e.message = "state file " + local + ": " + e.message;
-        return out_e;
-      }
-      out.path = local;
-      out.keep_alive = fb.value();
+      if (!fb) return state_file_error(local, fb.error());
+      out.rs.path = local;
+      out.rs.keep_alive = fb.value();
       std::string_view all = fb.value()->bytes();
       if (h.code == code::kSegmentFile) {
-        if (h.start_pos < 0 || h.state_size < 0 || static_cast<uint64_t>(h.start_pos) > all.size() ||
-            static_cast<uint64_t>(h.state_size) > all.size() - static_cast<uint64_t>(h.start_pos))
-          return Error::data("segment [" + std::to_string(h.start_pos) + ", +" + std::to_string(h.state_size) +
-                             ") lies outside " + local + " (" + std::to_string(all.size()) + " bytes)");
-        out.bytes = all.substr(static_cast<size_t>(h.start_pos), static_cast<size_t>(h.state_size));
+        if (!segment_fits(h, all.size())) return segment_outside(h, local, all.size());
+        out.rs.bytes = all.substr(static_cast<size_t>(h.start_pos), static_cast<size_t>(h.state_size));
       } else if (h.state_size >= 0 && static_cast<uint64_t>(h.state_size) < all.size()) {
         // Never more than the handle's stated size: Flink wrote exactly that
         // many bytes, and every offset the format stores lies within them.
-        out.bytes = all.substr(0, static_cast<size_t>(h.state_size));
+        out.rs.bytes = all.substr(0, static_cast<size_t>(h.state_size));
       } else {
-        out.bytes = all;
+        out.rs.bytes = all;
       }
+      out.size = out.rs.bytes.size();
       return out;
     }
     case code::kNull: case code::kKeyGroups: case code::kPartitionableOperator: case code::kIncremental:
@@ -832,6 +935,15 @@ Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& 
       break;
   }
   return Error::unsupported("stream handle code " + std::to_string(to_int(h.code)) + " cannot be read as a stream");
+}
+
+}  // namespace
+
+Result<ResolvedStream> resolve_stream(const StreamHandle& h, const std::string& directory,
+                                      const std::vector<std::pair<std::string, std::string>>& path_map) {
+  auto s = resolve_part(h, directory, path_map, {});
+  if (!s) return s.take_error();
+  return std::move(s->rs);
 }
 
 namespace {
