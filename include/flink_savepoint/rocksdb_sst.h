@@ -1,7 +1,7 @@
 // Table properties of RocksDB SST files (the data of Flink's RocksDB native
 // savepoints and incremental/full checkpoints, keyed handles 5 and 11), read
 // with librocksdb's SstFileReader when the library was built with it
-// (FSP_HAVE_ROCKSDB, Debian librocksdb-dev). Only the properties block is read:
+// (FSP_HAVE_ROCKSDB, Debian librocksdb-dev). Only the table's meta blocks are read:
 // no key or value is decoded. Without librocksdb every read returns an error
 // whose message is kUnavailableNote. See docs/states.md.
 #pragma once
@@ -42,8 +42,9 @@ struct SstProperties {
   int64_t user_bytes() const { return raw_key_bytes - 8 * entries + raw_value_bytes; }
 };
 
-// Opens one SST file on the local disk (read-only) and returns its table
-// properties. Errors (kData) for files that are not SSTs, are corrupt, or were
+// Opens one SST file (read-only) and returns its table properties: a local
+// path, or a URI of a store (s3://, gs://), which librocksdb reads through the
+// seam's ranged reads: the file's tail and index block, not its data blocks. Errors (kData) for files that are not SSTs, are corrupt, or were
 // written in a format this librocksdb cannot read; kNoInput for absent files.
 Result<SstProperties> read_file(const std::string& path);
 

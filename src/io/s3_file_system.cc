@@ -1,7 +1,8 @@
 // s3:// and gs:// behind the file-system seam, through libcurl: requests
 // signed by libcurl's SigV4 (CURLOPT_AWS_SIGV4), run on a curl multi handle
 // with a bounded number of concurrent transfers, retried with backoff on
-// throttling, 5xx and timeouts. Reads are ranged GETs; a write is one PUT.
+// throttling, 5xx and timeouts. Reads are ranged GETs; a write is one PUT,
+// or a multipart upload above S3Settings::multipart_threshold.
 // See docs/stores.md.
 #include "flink_savepoint/s3_file_system.h"
 
