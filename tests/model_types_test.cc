@@ -62,7 +62,9 @@ TEST(ModelTypes, VersionTableIsComplete) {
   // Consecutive versions follow each other in Flink's releases.
   for (int32_t v = 1; v <= kLastDecodedVersion; ++v) {
     const MetadataVersionInfo& prev = *metadata_version_info(v - 1);
-    if (prev.last_writer.known()) EXPECT_TRUE(prev.last_writer < metadata_version_info(v)->first_writer) << v;
+    if (prev.last_writer.known()) {
+      EXPECT_TRUE(prev.last_writer < metadata_version_info(v)->first_writer) << v;
+    }
   }
 }
 

@@ -24,6 +24,14 @@ struct Schema {
   std::unordered_map<std::string, const json*> named;  // full names and short names
 };
 
+// Avro's full-name rule: a name with a dot is already full, else the
+// enclosing (or its own) namespace goes in front.
+std::string full_name(const json& s, const std::string& ns) {
+  std::string name = s["name"].get<std::string>();
+  std::string cur = s.contains("namespace") && s["namespace"].is_string() ? s["namespace"].get<std::string>() : ns;
+  return name.find('.') != std::string::npos || cur.empty() ? name : cur + "." + name;
+}
+
 void register_names(const json& s, const std::string& ns, Schema& out, int depth) {
   if (depth > kMaxValueDepth) return;
   if (s.is_array()) {
@@ -35,9 +43,7 @@ void register_names(const json& s, const std::string& ns, Schema& out, int depth
   std::string cur = ns;
   if ((type == "record" || type == "error" || type == "enum" || type == "fixed") && s.contains("name") &&
       s["name"].is_string()) {
-    std::string name = s["name"].get<std::string>();
-    if (s.contains("namespace") && s["namespace"].is_string()) cur = s["namespace"].get<std::string>();
-    std::string full = name.find('.') != std::string::npos || cur.empty() ? name : cur + "." + name;
+    std::string full = full_name(s, cur);
     if (auto p = full.rfind('.'); p != std::string::npos) cur = full.substr(0, p);
     out.named[full] = &s;
     out.named.emplace(full.substr(full.rfind('.') + 1), &s);
@@ -220,6 +226,12 @@ bool decode_avro_value(const SerializerNode& n, ByteReader& r, Value& out, std::
   }
   AvroReader a(r, *schema, why);
   return a.read(schema->root, out, 0) && r.ok();
+}
+
+std::string avro_schema_full_name(const std::string& schema) {
+  auto s = parse_schema(schema);
+  if (!s || !s->root.is_object() || !s->root.contains("name") || !s->root["name"].is_string()) return {};
+  return full_name(s->root, "");
 }
 
 }  // namespace fsp::state

@@ -131,22 +131,6 @@ bool peek_i32(const ByteReader& r, int32_t a) {
   return r.remaining() >= 4 && static_cast<int32_t>(ByteReader::load_be32(r.data() + r.pos())) == a;
 }
 
-// Avro: the record name of a schema, crudely ("name" and "namespace" keys of the top-level object).
-std::string avro_record_name(std::string_view schema) {
-  auto field = [&](std::string_view key) -> std::string {
-    std::string pat = "\"" + std::string(key) + "\":\"";
-    auto p = schema.find(pat);
-    if (p == std::string_view::npos) return {};
-    p += pat.size();
-    auto e = schema.find('"', p);
-    if (e == std::string_view::npos) return {};
-    return std::string(schema.substr(p, e - p));
-  };
-  std::string name = field("name"), ns = field("namespace");
-  if (name.empty()) return {};
-  return ns.empty() ? name : ns + "." + name;
-}
-
 }  // namespace
 
 std::string short_type_name(std::string_view cls) {
@@ -248,6 +232,26 @@ std::string SerializerNode::readable() const {
   return name + "<" + join_children() + ">";
 }
 
+// The head of a snapshot: its class name (a Java identifier's first char
+// checked) and, for a versioned snapshot, its version. False when r failed.
+bool SnapshotDecoder::read_class_name(SerializerNode& node, int depth, bool versioned) {
+  if (depth > kMaxSnapshotDepth) {
+    r.fail("serializer snapshots nested deeper than " + std::to_string(kMaxSnapshotDepth));
+    return false;
+  }
+  node.offset = r.file_offset();
+  size_t class_at = r.pos();
+  node.class_name = std::string(r.utf());
+  if (versioned) node.version = r.i32();
+  if (!r.ok()) return false;
+  if (node.class_name.empty() || !(std::isalpha(static_cast<unsigned char>(node.class_name[0])) || node.class_name[0] == '_')) {
+    r.fail_at(class_at, versioned ? "expected a serializer snapshot class name"
+                                  : "expected a serializer config snapshot class name");
+    return false;
+  }
+  return true;
+}
+
 SerializerNode SnapshotDecoder::read_serializer_snapshot(int depth) {
   size_t at = r.pos();
   int32_t v = r.i32();
@@ -255,18 +259,7 @@ SerializerNode SnapshotDecoder::read_serializer_snapshot(int depth) {
     // TypeSerializerConfigSnapshotSerializationProxy (Flink 1.3 - 1.6): the
     // config's class, then its payload (type_serializer_config_snapshot.cc).
     SerializerNode node;
-    if (depth > kMaxSnapshotDepth) {
-      r.fail("serializer snapshots nested deeper than " + std::to_string(kMaxSnapshotDepth));
-      return node;
-    }
-    node.offset = r.file_offset();
-    size_t class_at = r.pos();
-    node.class_name = std::string(r.utf());
-    if (!r.ok()) return node;
-    if (node.class_name.empty() || !(std::isalpha(static_cast<unsigned char>(node.class_name[0])) || node.class_name[0] == '_')) {
-      r.fail_at(class_at, "expected a serializer config snapshot class name");
-      return node;
-    }
+    if (!read_class_name(node, depth, false)) return node;
     read_config_payload(node, slice_serializer, depth);
     return node;
   }
@@ -293,20 +286,7 @@ void SnapshotDecoder::read_nested(SerializerNode& node, int depth) {
 
 SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
   SerializerNode node;
-  if (depth > kMaxSnapshotDepth) {
-    r.fail("serializer snapshots nested deeper than " + std::to_string(kMaxSnapshotDepth));
-    return node;
-  }
-  node.offset = r.file_offset();
-  size_t class_at = r.pos();
-  std::string_view cls = r.utf();
-  node.class_name = std::string(cls);
-  node.version = r.i32();
-  if (!r.ok()) return node;
-  if (node.class_name.empty() || !(std::isalpha(static_cast<unsigned char>(node.class_name[0])) || node.class_name[0] == '_')) {
-    r.fail_at(class_at, "expected a serializer snapshot class name");
-    return node;
-  }
+  if (!read_class_name(node, depth, true)) return node;
 
   auto unknown = [&](const char* kind) { unknown_payload(node, kind); };
 
@@ -490,7 +470,7 @@ SerializerNode SnapshotDecoder::read_versioned_snapshot(int depth) {
         unknown("unknown");
         break;
       }
-      std::string rec = avro_record_name(schema);
+      std::string rec = avro_schema_full_name(schema);
       if (type.empty() || ends_with(type, "GenericRecord"))
         node.detail = rec.empty() ? (type.empty() ? "GenericRecord" : type) : "GenericRecord " + rec;
       else

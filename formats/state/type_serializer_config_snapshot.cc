@@ -17,6 +17,7 @@
 
 #include "flink_savepoint/java_serialization.h"
 #include "flink_savepoint/state_internal.h"
+#include "flink_savepoint/state_value.h"
 
 namespace fsp::state {
 namespace {
@@ -94,21 +95,6 @@ bool is_singleton_serializer(std::string_view cls) {
            rest != "MapSerializer" && rest != "GenericArraySerializer";
   }
   return cls == "org.apache.flink.runtime.state.VoidNamespaceSerializer";
-}
-
-// The record name of an Avro schema (its top-level "namespace"."name").
-std::string avro_name(std::string_view schema) {
-  auto field = [&](std::string_view key) -> std::string {
-    std::string pat = "\"" + std::string(key) + "\":\"";
-    auto p = schema.find(pat);
-    if (p == std::string_view::npos) return {};
-    p += pat.size();
-    auto e = schema.find('"', p);
-    return e == std::string_view::npos ? std::string() : std::string(schema.substr(p, e - p));
-  };
-  std::string name = field("name"), ns = field("namespace");
-  if (name.empty()) return {};
-  return ns.empty() ? name : ns + "." + name;
 }
 
 }  // namespace
@@ -297,7 +283,7 @@ void SnapshotDecoder::read_config_payload(SerializerNode& node, const std::strin
     std::string schema(r.utf());
     if (!r.ok()) return;
     node.schema = schema;
-    std::string rec = avro_name(schema);
+    std::string rec = avro_schema_full_name(schema);
     std::string type = slice_detail;
     node.detail = !type.empty() && !ends_with(type, "GenericRecord") ? type
                   : rec.empty()                                        ? "GenericRecord"

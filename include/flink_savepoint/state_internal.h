@@ -89,6 +89,7 @@ struct SnapshotDecoder {
   SerializerNode read_serializer_snapshot(int depth = 0);
   // TypeSerializerSnapshot.readVersionedSnapshot: UTF class, int version, payload.
   SerializerNode read_versioned_snapshot(int depth);
+  bool read_class_name(SerializerNode& node, int depth, bool versioned);
   // NestedSerializersSnapshotDelegate: magic 1333245, version 1, n, n snapshots.
   void read_nested(SerializerNode& node, int depth);
 

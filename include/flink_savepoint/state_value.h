@@ -66,6 +66,11 @@ bool decode_value(const SerializerNode& n, ByteReader& r, Value& out, std::strin
 // AvroSerializerSnapshot (formats/state/avro_value.cc).
 bool decode_avro_value(const SerializerNode& n, ByteReader& r, Value& out, std::string* why);
 
+// The full name ("namespace.name") of the top-level record, enum or fixed of
+// an Avro schema in a snapshot (modified UTF-8 JSON); empty when the schema
+// does not parse or names nothing.
+std::string avro_schema_full_name(const std::string& schema);
+
 // Fixed serialized length of values of `n` (TypeSerializer.getLength()), or -1
 // when variable or unknown. Decides CompositeKeySerializationUtils'
 // ambiguous-key length suffixes.
