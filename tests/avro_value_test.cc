@@ -158,4 +158,25 @@ TEST(AvroValue, SchemaNestingIsBounded) {
   EXPECT_EQ(r.substr(0, 5), "FAIL ") << r;
 }
 
+TEST(AvroValue, SchemaFullNameFollowsAvrosNamingRule) {
+  using fsp::state::avro_schema_full_name;
+  // Flink's own Address record (GROUND_TRUTH 2.7's Avro state).
+  EXPECT_EQ(avro_schema_full_name(R"({"type":"record","name":"Address","namespace":"org.apache.flink.avro.generated",)"
+                                  R"("fields":[{"name":"num","type":"int"}]})"),
+            "org.apache.flink.avro.generated.Address");
+  // A name with a dot is already full; a namespace beside it does not count.
+  EXPECT_EQ(avro_schema_full_name(R"({"type":"record","name":"a.b.R","namespace":"x","fields":[]})"), "a.b.R");
+  // The top-level record has no namespace; a nested record's namespace and
+  // its field names are not the top-level's (a text search finds them first).
+  EXPECT_EQ(avro_schema_full_name(R"({"fields":[{"name":"inner","type":{"type":"record","name":"In",)"
+                                  R"("namespace":"deep","fields":[]}}],"type":"record","name":"Outer"})"),
+            "Outer");
+  EXPECT_EQ(avro_schema_full_name(R"({"type":"enum","name":"Color","namespace":"com.example","symbols":["RED"]})"),
+            "com.example.Color");
+  // Nothing named, or not JSON: empty.
+  EXPECT_EQ(avro_schema_full_name(R"("string")"), "");
+  EXPECT_EQ(avro_schema_full_name(R"({"type":"record","name":7})"), "");
+  EXPECT_EQ(avro_schema_full_name("{not json"), "");
+}
+
 }  // namespace
