@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flink_savepoint/byte_reader.h"
+#include "flink_savepoint/changelog_replay.h"
 #include "flink_savepoint/key_groups.h"
 #include "flink_savepoint/modified_utf8.h"
 #include "flink_savepoint/rocksdb_sst.h"
@@ -212,6 +213,10 @@ class Dumper {
         return;
       case code::kChangelog:
       case code::kChangelogV2:
+        if (h.materialized.empty() && !h.non_materialized.empty()) {
+          changelog(h, where + ", changelog state changes");
+          return;
+        }
         for (auto& m : h.materialized) keyed(m, where + ", changelog materialized part");
         if (!h.non_materialized.empty())
           report("unsupported: " + std::to_string(h.non_materialized.size()) +
@@ -593,6 +598,105 @@ class Dumper {
     lift_ttl(rec, s, std::move(v));
     out(rec);
     return true;
+  }
+
+  // ---- in-memory changelog without a materialized part ----------------------
+  // (changelog_replay.h: the changes applied, then the entries they leave.)
+
+  void changelog(const KeyedHandle& h, const std::string& where) {
+    auto rp = state::replay_changelog(h);
+    if (!rp) {
+      const Error& e = rp.error();
+      report((e.kind == ErrorKind::kUnsupported ? "unsupported: " : "error: ") + e.message + " (" + where + ")");
+      return;
+    }
+    const SerializerNode* key_ser = rp->key_serializer ? &*rp->key_serializer : nullptr;
+    std::optional<int32_t> kg_filter = o_.key_group;
+    if (key_ser) {
+      kg_filter = key_filter(*key_ser);
+      if (kg_filter && *kg_filter == -2) return;
+    } else if (o_.key) {
+      report("unsupported: --key: the changelog does not name the key serializer (no timer state), keys are raw "
+             "bytes here (" + where + ")");
+      return;
+    }
+    SerializerNode no_key;  // layout_of wants one: keys are not read through it here
+    for (const state::ChangelogStateReplay& st : rp->states) {
+      if (stop_) return;
+      StateLayout s = layout_of(st.meta, key_ser ? *key_ser : no_key, o_.state_filter);
+      if (!st.unsupported.empty()) {
+        report("unsupported: changelog changes of state '" + s.name + "' not applied: " + st.unsupported + " (" +
+               where + ")");
+        continue;
+      }
+      for (const state::ChangelogEntry& e : st.entries) {
+        if (stop_) return;
+        if (kg_filter && *kg_filter != e.key_group) continue;
+        ++counts_.keyed_entries;
+        ++entry_count(s);
+        DumpRecord rec = rec_;
+        rec.state = s.name;
+        rec.kind = s.kind;
+        rec.keyed = true;
+        rec.key_group = e.key_group;
+        if (s.timers) {
+          ++counts_.timers;
+          if (s.selected) timer_record(rec, s, e.value);
+          continue;
+        }
+        if (!s.selected) continue;
+        changelog_kv(rec, s, key_ser, e);
+      }
+    }
+  }
+
+  void changelog_kv(DumpRecord& rec, const StateLayout& s, const SerializerNode* key_ser,
+                    const state::ChangelogEntry& e) {
+    std::string why;
+    ByteReader kr(e.key);
+    if (!key_ser || !state::decode_value(*key_ser, kr, rec.key, &why) || !kr.at_end()) {
+      ++counts_.undecoded;
+      if (key_ser) {
+        rec.key = undecoded(key_ser, e.key, why);
+      } else {
+        rec.key = Value::object();
+        rec.key.add("$base64", Value::bytes(e.key));
+        rec.key.add("$error", Value::string("the key serializer is not in the changelog"));
+      }
+    }
+    if (!key_matches(rec)) return;
+    ByteReader nr(e.ns);
+    why.clear();
+    if (s.ns && state::decode_value(*s.ns, nr, rec.ns, &why) && nr.at_end()) {
+      if (s.void_ns) rec.ns = Value::null();
+    } else {
+      ++counts_.undecoded;
+      rec.ns = undecoded(s.ns, e.ns, why);
+    }
+    const SerializerNode* whole = s.meta->serializer("VALUE_SERIALIZER");
+    ByteReader vr(e.value);
+    Value v;
+    why.clear();
+    if (!whole || !state::decode_value(*whole, vr, v, &why) || !vr.at_end()) {
+      ++counts_.undecoded;
+      rec.value = undecoded(whole, e.value, why);
+      out(rec);
+      return;
+    }
+    if (s.kind == "map" && v.type == Value::Type::kArray) {
+      for (auto& m : v.items) {
+        DumpRecord r = rec;
+        r.has_user_key = true;
+        r.user_key = std::move(m.items[0]);
+        if (m.items[1].is_null()) r.value = Value::null();
+        else lift_ttl(r, s, std::move(m.items[1]));
+        if (!out(r)) break;
+      }
+      return;
+    }
+    if (s.kind == "list") rec.value = std::move(v);
+    else lift_ttl(rec, s, std::move(v));
+    out(rec);
   }
 
   // ---- RocksDB SSTs ------------------------------------------------------
