@@ -372,6 +372,32 @@ void metadata_seeds(const std::vector<fsp::Snapshot*>& decoded) {
   }
 }
 
+// The in-memory changelog increments of a real snapshot, framed as
+// fuzz_changelog_replay reads them (int32 key group, uint16 length, bytes).
+void changelog_seeds(const fsp::Snapshot& s, const std::string& name) {
+  using namespace fsp;
+  int n = 0;
+  auto one = [&](const KeyedHandle& h) {
+    for (const KeyedHandle& inc : h.non_materialized) {
+      if (inc.code != code::kChangelogByteIncrement || inc.changes.empty()) continue;
+      std::string b;
+      ByteWriter w(b);
+      for (const ChangelogChange& c : inc.changes) {
+        if (c.data.size() > 0xFFFF) continue;
+        w.i32(c.key_group);
+        w.u16(static_cast<uint16_t>(c.data.size()));
+        w.bytes(c.data);
+      }
+      put("changelog_replay", name + "-" + std::to_string(++n), b);
+    }
+  };
+  for (const OperatorState& op : s.operators)
+    for (const SubtaskState& st : op.subtasks) {
+      one(st.managed_keyed);
+      one(st.raw_keyed);
+    }
+}
+
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -420,6 +446,7 @@ int main(int argc, char** argv) {
         auto s = fsp::decode_metadata(b);
         if (s.ok()) {
           if (!s->trailer.empty()) put("java_serialization", name, s->trailer);
+          changelog_seeds(*s, name);
           if (decoded.size() < decoded.capacity()) decoded.push_back(std::move(*s));
         }
         continue;

@@ -122,6 +122,25 @@ TEST(ChangelogReplay, ClearAndRemoveElementApplyAPollIsUnsupported) {
 
 TEST(ChangelogReplay, BadRecordsFailWithTheChangeIndex) {
   FSP_REQUIRE_SHARED(shared);
+  // A well-formed SET of state-name in a key group outside the increment's
+  // range (or below METADATA's -1): Flink's restore would fail there, so the
+  // replay does not print it as if it were state.
+  for (int32_t delta : {1, -1000}) {
+    Fixture fx;
+    ASSERT_TRUE(load(shared, fx));
+    const fsp::KeyGroupRange range = fx.handle.non_materialized.back().range;
+    ASSERT_EQ(range.start, 2);
+    ASSERT_EQ(range.count, 1);
+    ASSERT_TRUE(fsp::state::replay_changelog(fx.handle).ok());
+    int32_t kg = delta > 0 ? range.end() + delta : delta;
+    size_t index = fx.handle.non_materialized.back().changes.size();
+    fx.add(kg, std::string("\x01\x00\x02", 3) + be_long(0) + be_long(0) + be_long(0));
+    auto r = fsp::state::replay_changelog(fx.handle);
+    ASSERT_FALSE(r.ok()) << kg;
+    EXPECT_EQ(r.error().kind, fsp::ErrorKind::kCorrupt);
+    EXPECT_EQ(r.error().message, "changelog change " + std::to_string(index) + ": key group " + std::to_string(kg) +
+                                     " is outside the increment's key groups 2..2");
+  }
   {
     Fixture fx;
     ASSERT_TRUE(load(shared, fx));

@@ -87,6 +87,12 @@ class Replayer {
                                   ") are not read");
       for (size_t i = 0; i < inc.changes.size(); ++i) {
         const ChangelogChange& c = inc.changes[i];
+        // Flink's restore sets the change's key group as the current one: one
+        // outside the handle's range (or below -1, the METADATA marker) fails there.
+        if (c.key_group != -1 && (c.key_group < inc.range.start || c.key_group > inc.range.end()))
+          return Error::corrupt("changelog change " + std::to_string(i) + ": key group " +
+                                std::to_string(c.key_group) + " is outside the increment's key groups " +
+                                std::to_string(inc.range.start) + ".." + std::to_string(inc.range.end()));
         std::string why = c.key_group == -1 ? metadata(c.data) : data(c.key_group, c.data);
         if (!why.empty())
           return Error::corrupt("changelog change " + std::to_string(i) + " (key group " +
