@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -690,6 +691,147 @@ TEST(RelocateRealFiles, FlinkWrittenMakeRelative) {
     }
     EXPECT_EQ(made, rep->made_relative) << ver;
   }
+}
+
+// plan_relocation + the encoder's rewriter (what `relocate --output` streams)
+// against relocate() + encode_metadata: the same report and the same bytes.
+void expect_plan_matches_relocate(const fs::path& path, const RelocateOptions& o, const std::string& what,
+                                  uint64_t* changed = nullptr, uint64_t* made_relative = nullptr) {
+  auto streamed_in = open_snapshot(path.string());
+  ASSERT_TRUE(streamed_in.ok()) << what;
+  auto plan = plan_relocation(streamed_in->snapshot, o);
+  auto stored_in = open_snapshot(path.string());
+  ASSERT_TRUE(stored_in.ok()) << what;
+  auto rep = relocate(stored_in->snapshot, o);
+  ASSERT_EQ(plan.ok(), rep.ok()) << what;
+  if (!rep.ok()) {
+    EXPECT_EQ(plan.error().to_string(), rep.error().to_string()) << what;
+    return;
+  }
+  const RelocateReport &p = plan->report, &r = *rep;
+  EXPECT_EQ(p.changed, r.changed) << what;
+  EXPECT_EQ(p.made_relative, r.made_relative) << what;
+  EXPECT_EQ(p.absolute_paths, r.absolute_paths) << what;
+  EXPECT_EQ(p.unmatched_absolute, r.unmatched_absolute) << what;
+  EXPECT_EQ(p.unmatched_examples, r.unmatched_examples) << what;
+  EXPECT_EQ(p.already_under_to, r.already_under_to) << what;
+  EXPECT_EQ(p.already_under_to_example, r.already_under_to_example) << what;
+  EXPECT_TRUE(p.changes.empty()) << what;
+  auto expected = encode_metadata(stored_in->snapshot);
+  ASSERT_TRUE(expected.ok()) << what;
+  std::string got;
+  Status st = encode_metadata_to(streamed_in->snapshot, [&](std::string_view b) -> Status {
+    got.append(b);
+    return {};
+  }, plan->rewriter);
+  ASSERT_TRUE(st.ok()) << what << ": " << st.error().to_string();
+  EXPECT_TRUE(got == *expected) << what << ": streamed " << got.size() << " bytes, stored " << expected->size();
+  if (changed) *changed += r.changed;
+  if (made_relative) *made_relative += r.made_relative;
+}
+
+TEST(RelocateRealFiles, PlanAndRewriterGiveTheBytesOfRelocate) {
+  FSP_REQUIRE_SHARED(shared);
+  uint64_t changed = 0, inline_changed = 0, made_relative = 0;
+  for (const auto& path : all_real_files(shared)) {
+    const std::string what = path.string();
+    auto sf = open_snapshot(what);
+    ASSERT_TRUE(sf.ok()) << what;
+    auto a = first_absolute_dir(sf->snapshot);
+    RelocateOptions o;
+    o.rules = {{a ? *a : "file:/tmp", "s3://fsp-relocate-test/moved"}, {"nothing://matches", "s3://x"}};
+    o.collect_changes = false;
+    expect_plan_matches_relocate(path, o, what, &changed);
+    RelocateOptions in;
+    in.rules = {{"file:", "s3://fsp-inline-test"}};
+    in.include_inline_names = true;
+    expect_plan_matches_relocate(path, in, what + " (inline names)", &inline_changed);
+  }
+  EXPECT_GT(changed, 1000u);
+  EXPECT_GT(inline_changed, changed);
+  // --make-relative, with the relative name in the rule's `to` or in the rest of the path.
+  for (const char* ver : {"v3", "v4", "v5", "v6"}) {
+    auto path = shared / "testdata" / "flink-written" / ver / "_metadata";
+    auto sf = open_snapshot(path.string());
+    ASSERT_TRUE(sf.ok());
+    std::string direct;  // a code-2 file directly in file:/abs/chk-7
+    for_each_stream_handle(sf->snapshot, [&](const StreamHandle& h, const HandleLocation&) {
+      if (direct.empty() && h.code == code::kFile && h.path.rfind("file:/abs/chk-7/", 0) == 0 &&
+          h.path.find('/', 16) == Str::npos)
+        direct = std::string(h.path);
+    });
+    ASSERT_FALSE(direct.empty()) << ver;
+    RelocateOptions o;
+    o.make_relative = true;
+    o.snapshot_uri = "file:///abs/chk-7/";
+    o.rules = {{"file:/abs", "file:/abs"}, {direct, "file:/abs/chk-7/renamed"}, {"file:/abs/chk-7/shared", "s3://b/shared"}};
+    uint64_t before = made_relative;
+    expect_plan_matches_relocate(path, o, std::string(ver) + " make-relative", nullptr, &made_relative);
+    EXPECT_GT(made_relative, before) << ver;
+    RelocateOptions plain;
+    plain.make_relative = true;
+    plain.snapshot_uri = "file:/abs/chk-7";
+    expect_plan_matches_relocate(path, plain, std::string(ver) + " make-relative only", nullptr, &made_relative);
+  }
+  // Errors are the same: --make-relative on v2, an empty result.
+  const auto rows = test::manifest();
+  auto v2 = std::find_if(rows.begin(), rows.end(), [](const auto& row) { return row.metadata_version == 2; });
+  EXPECT_NE(v2, rows.end()) << "the corpus has v2 files (Flink 1.6-1.10)";
+  if (v2 != rows.end()) {
+    RelocateOptions o;
+    o.make_relative = true;
+    o.snapshot_uri = "file:/x";
+    expect_plan_matches_relocate(shared / "testdata" / "flink-repo" / v2->path, o, "v2 make-relative");
+  }
+  RelocateOptions empty;
+  empty.rules = {{"file:", ""}};
+  expect_plan_matches_relocate(shared / "testdata" / "flink-written" / "v4" / "_metadata", empty, "empty result");
+}
+
+TEST(RelocateWrite, StreamedRewriteIsWrittenAndChecked) {
+  FSP_REQUIRE_SHARED(shared);
+  auto path = shared / "testdata" / "flink-written" / "v5" / "_metadata";
+  RelocateOptions o;
+  o.rules = {{"file:/abs/chk-7", "s3://bucket/chk-7"}};
+  auto stored = open_snapshot(path.string());
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(relocate(stored->snapshot, o).ok());
+  auto expected = encode_metadata(stored->snapshot);
+  ASSERT_TRUE(expected.ok());
+
+  TempDir t;
+  const std::string target = (t.path / "_metadata").string();
+  auto sf = open_snapshot(path.string());
+  ASSERT_TRUE(sf.ok());
+  auto plan = plan_relocation(sf->snapshot, o);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_GT(plan->report.changed, 10u);
+  bool released = false;
+  Status st = write_snapshot_atomically(target, sf->snapshot, {}, [&] { released = true; sf->snapshot = Snapshot{}; },
+                                        plan->rewriter);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_TRUE(released);
+  EXPECT_TRUE(test::read_file(target) == *expected);
+
+  // A rewriter that does not agree with itself (the model the check expects
+  // is not what was written) is caught by the read-back check.
+  auto again = open_snapshot(path.string());
+  ASSERT_TRUE(again.ok());
+  int calls = 0;
+  PathRewriter flaky = [&](Str p, PathKind kind, PathRewrite& out) {
+    if (++calls != 3) return plan->rewriter(p, kind, out);
+    out.head = "s3://bucket/other";
+    out.tail = {};
+    out.relative = false;
+    return true;
+  };
+  auto plan2 = plan_relocation(again->snapshot, o);
+  ASSERT_TRUE(plan2.ok());
+  const std::string other = (t.path / "other").string();
+  st = write_snapshot_atomically(other, again->snapshot, {}, {}, flaky);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("decodes to another snapshot"), std::string::npos) << st.error().to_string();
+  EXPECT_FALSE(fs::exists(other));
 }
 
 // ---------------------------------------------------------------------------

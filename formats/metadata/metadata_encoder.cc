@@ -17,6 +17,7 @@ class Encoder {
   // Streaming: hands what is encoded to `sink` whenever it passes kFlushAt.
   using Sink = std::function<Status(std::string_view)>;
   void set_sink(const Sink* sink) { sink_ = sink; }
+  void set_rewriter(const PathRewriter* r) { rewrite_ = r && *r ? r : nullptr; }
   void maybe_flush(bool last = false) {
     if (!sink_ || !error_.empty() || (!last && out_.size() < kFlushAt)) return;
     Status st = (*sink_)(out_);
@@ -38,12 +39,68 @@ class Encoder {
     w_.utf(s);
   }
 
+  // head + tail as one modified UTF-8 string.
+  void utf2(Str head, Str tail, const char* what) {
+    size_t n = head.size() + tail.size();
+    if (n > 65535) {
+      if (error_.empty())
+        error_ = std::string(what) + " is " + std::to_string(n) +
+                 " bytes long; Java's modified UTF-8 strings hold at most 65535 bytes";
+      return;
+    }
+    w_.u16(static_cast<uint16_t>(n));
+    w_.bytes(head);
+    w_.bytes(tail);
+  }
+
+  // A path string, through the rewriter when there is one.
+  void path(Str s, PathKind kind, const char* what) {
+    PathRewrite rw;
+    if (rewrite_ && (*rewrite_)(s, kind, rw)) utf2(rw.head, rw.tail, what);
+    else utf(s, what);
+  }
+
+  // A code 1, 2 or 15 handle whose path the rewriter replaces (a code 2 may
+  // become a code 6).
+  bool rewritten_stream(const StreamHandle& h) {
+    PathKind kind = h.code == code::kFile          ? PathKind::kAbsoluteFile
+                    : h.code == code::kSegmentFile ? PathKind::kSegmentFile
+                                                   : PathKind::kInlineName;
+    PathRewrite rw;
+    if (!(*rewrite_)(h.path, kind, rw)) return false;
+    if (h.code == code::kFile && rw.relative) {
+      w_.u8(static_cast<uint8_t>(code::kRelative));
+      utf2(rw.head, rw.tail, "a relative path");
+      w_.i64(h.state_size);
+      return true;
+    }
+    w_.u8(static_cast<uint8_t>(h.code));
+    if (h.code == code::kByteStream) {
+      utf2(rw.head, rw.tail, "a byte stream handle name");
+      w_.i32(static_cast<int32_t>(h.data.size()));
+      w_.bytes(h.data);
+    } else if (h.code == code::kFile) {
+      w_.i64(h.state_size);
+      utf2(rw.head, rw.tail, "a file path");
+    } else {
+      w_.i64(h.start_pos);
+      w_.i64(h.state_size);
+      w_.i32(h.scope);
+      utf2(rw.head, rw.tail, "a segment file path");
+      utf(h.data, "a logical file id");
+    }
+    return true;
+  }
+
   void longs(const BeLongs& l) {
     w_.i32(static_cast<int32_t>(l.size()));
     w_.bytes(l.raw);
   }
 
   void stream(const StreamHandle& h) {
+    if (rewrite_ && (h.code == code::kFile || h.code == code::kSegmentFile || h.code == code::kByteStream) &&
+        rewritten_stream(h))
+      return;
     w_.u8(static_cast<uint8_t>(h.code));
     switch (h.code) {
       case code::kByteStream:
@@ -172,8 +229,8 @@ class Encoder {
       longs(e.offsets);
     }
     if (h.code == code::kSegmentPartitionableOperator) {
-      utf(h.task_owned_dir, "a task-owned directory");
-      utf(h.shared_dir, "a shared directory");
+      path(h.task_owned_dir, PathKind::kDirectory, "a task-owned directory");
+      path(h.shared_dir, PathKind::kDirectory, "a shared directory");
       w_.boolean(h.is_empty);
     }
     stream(h.delegate);
@@ -284,6 +341,7 @@ class Encoder {
   static constexpr size_t kFlushAt = 1 << 20;
   std::string& out_;
   const Sink* sink_ = nullptr;
+  const PathRewriter* rewrite_ = nullptr;
   std::optional<Error> sink_error_;
   ByteWriter w_;
   int32_t version_;
@@ -305,6 +363,11 @@ Result<std::string> encode_metadata(const Snapshot& s) {
 }
 
 Status encode_metadata_to(const Snapshot& s, const std::function<Status(std::string_view)>& sink) {
+  return encode_metadata_to(s, sink, PathRewriter{});
+}
+
+Status encode_metadata_to(const Snapshot& s, const std::function<Status(std::string_view)>& sink,
+                          const PathRewriter& rewrite) {
   if (s.version < 2 || s.version > 7) {
     return Error::usage("cannot encode metadata version " + std::to_string(s.version) + " (supported: 2 to 7)");
   }
@@ -312,6 +375,7 @@ Status encode_metadata_to(const Snapshot& s, const std::function<Status(std::str
   out.reserve((1 << 20) + (1 << 17));
   Encoder e(out, s.version);
   e.set_sink(&sink);
+  e.set_rewriter(&rewrite);
   e.snapshot(s);
   if (e.failed()) return Error::data(e.error());
   if (e.sink_error()) return *e.sink_error();

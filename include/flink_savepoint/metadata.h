@@ -10,6 +10,7 @@
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/result.h"
+#include "flink_savepoint/walk.h"
 
 namespace fsp {
 
@@ -36,6 +37,25 @@ Result<std::string> encode_metadata(const Snapshot& snapshot);
 // split between subtasks), so that no second copy of the file is held. An
 // error from the sink stops the encoding and is returned.
 Status encode_metadata_to(const Snapshot& snapshot, const std::function<Status(std::string_view)>& sink);
+
+// A string written in place of a stored path: head + tail (views that stay
+// valid during the call), and for a code-2 handle, relative = true to write it
+// as a code-6 (relative) handle.
+struct PathRewrite {
+  Str head, tail;
+  bool relative = false;
+};
+// Called while encoding for every stream handle path of codes 1 (kInlineName),
+// 2 (kAbsoluteFile) and 15 (kSegmentFile) and every code-17 directory string
+// (kDirectory); returns false to write the string as stored. The model is not
+// changed: relocate streams its result this way (plan_relocation in
+// relocate.h) instead of storing every new path.
+using PathRewriter = std::function<bool(Str path, PathKind kind, PathRewrite& out)>;
+// encode_metadata_to with the strings `rewrite` replaces (an empty rewriter
+// writes the snapshot as it is). Fails like encode_metadata for a string over
+// 65535 bytes.
+Status encode_metadata_to(const Snapshot& snapshot, const std::function<Status(std::string_view)>& sink,
+                          const PathRewriter& rewrite);
 
 // --- Metadata versions -----------------------------------------------------------
 // The one table of metadata versions and the Flink versions that write and

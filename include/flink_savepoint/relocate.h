@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flink_savepoint/file_system.h"
+#include "flink_savepoint/metadata.h"
 #include "flink_savepoint/model.h"
 #include "flink_savepoint/path_map.h"
 #include "flink_savepoint/result.h"
@@ -66,6 +67,18 @@ struct RelocateReport {
 // Rewrites `snapshot` in place. On error (a bad rule, a resulting path over
 // 65535 bytes, --make-relative on v2) the snapshot is left unchanged.
 Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& options);
+
+// What relocate() would do, without changing the snapshot or storing any new
+// path: the report (as relocate's, without `changes`: collect_changes is
+// ignored) and the rewriter that gives the encoder each new string
+// (encode_metadata_to, write_snapshot_atomically). Encoding the snapshot with
+// the rewriter gives the bytes relocate() then encode_metadata would; it
+// stays usable after `options` is gone, while `snapshot` lives.
+struct RelocationPlan {
+  RelocateReport report;
+  PathRewriter rewriter;
+};
+Result<RelocationPlan> plan_relocation(const Snapshot& snapshot, const RelocateOptions& options);
 
 // "file:" + the absolute, normalized local directory (Flink's Path.toString()
 // form: file:/abs/dir).
@@ -145,9 +158,11 @@ Status write_metadata_atomically(const std::string& target, const Snapshot& expe
 // drops the input snapshot and its mapping: `snapshot` is not used after it)
 // and the written file is decoded and compared with the input's fingerprint
 // (header, operators, trailer, every stream handle and directory string).
-// Peak memory: the input (mapping + model) or the result, not both.
+// Peak memory: the input (mapping + model) or the result, not both. With
+// `rewrite` (plan_relocation's), the file written is `snapshot` with the
+// rewritten strings, and the check compares it with that.
 Status write_snapshot_atomically(const std::string& target, const Snapshot& snapshot, const WriteOptions& options = {},
-                                 const std::function<void()>& release = {});
+                                 const std::function<void()>& release = {}, const PathRewriter& rewrite = {});
 
 // Same comparison as write_metadata_atomically does after reading back: an
 // empty string when `actual` matches `expected`, else what differs.

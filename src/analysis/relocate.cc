@@ -100,9 +100,73 @@ std::string local_directory_uri(const std::string& directory) {
   return "file:" + s;
 }
 
-Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& options) {
+namespace {
+
+// head + tail, read as one string without storing it (a path after a rule).
+struct Joined {
+  Str head, tail;
+  size_t size() const { return head.size() + tail.size(); }
+  char operator[](size_t i) const { return i < head.size() ? head[i] : tail[i - head.size()]; }
+  bool starts_with(std::string_view p) const {
+    if (p.size() > size()) return false;
+    size_t n = std::min(p.size(), head.size());
+    return head.compare(0, n, p.substr(0, n)) == 0 && tail.compare(0, p.size() - n, p.substr(n)) == 0;
+  }
+  bool has_slash_from(size_t at) const {
+    if (at < head.size() && head.find('/', at) != Str::npos) return true;
+    return tail.find('/', at > head.size() ? at - head.size() : 0) != Str::npos;
+  }
+  Joined from(size_t at) const {
+    if (at >= head.size()) return Joined{Str(), tail.substr(at - head.size())};
+    return Joined{head.substr(at), tail};
+  }
+};
+
+// The rules and the --make-relative directory, and what they do to one path
+// (shared by relocate(), which stores the new paths, and plan_relocation(),
+// whose rewriter gives them to the encoder).
+struct Relocator {
+  std::vector<Rule> rules;  // longest `from` first
+  std::string dir;          // snapshot directory URI for make_relative (modified UTF-8)
+  bool make_relative = false;
+  bool include_inline_names = false;
+
+  const Rule* match(Str p) const {
+    for (const auto& r : rules)
+      if (prefix_matches(p, r.from)) return &r;
+    return nullptr;
+  }
+  // The path after the rule (or as it is without one).
+  static Joined after(Str slot, const Rule* r) {
+    return r ? Joined{r->to, slot.substr(r->from.size())} : Joined{Str(), slot};
+  }
+  // A code-2 path `value` (after the rules) directly inside the snapshot directory.
+  bool relative_in_dir(PathKind kind, bool handle, const Joined& value) const {
+    return handle && kind == PathKind::kAbsoluteFile && make_relative && value.size() > dir.size() + 1 &&
+           value.starts_with(dir) && value[dir.size()] == '/' && !value.has_slash_from(dir.size() + 1);
+  }
+  // The encoder's view: the new string of a path, false when it stays.
+  bool rewrite(Str path, PathKind kind, PathRewrite& out) const {
+    if (kind == PathKind::kInlineName && !include_inline_names) return false;
+    if (kind == PathKind::kRelativeFile) return false;
+    const Rule* r = match(path);
+    Joined value = after(path, r);
+    bool rel = relative_in_dir(kind, kind != PathKind::kDirectory, value);
+    if (!r && !rel) return false;
+    if (rel) value = value.from(dir.size() + 1);
+    out.head = value.head;
+    out.tail = value.tail;
+    out.relative = rel;
+    return true;
+  }
+};
+
+Result<Relocator> make_relocator(int32_t version, const RelocateOptions& options) {
+  Relocator rl;
+  rl.make_relative = options.make_relative;
+  rl.include_inline_names = options.include_inline_names;
   // Rules: modified UTF-8, no trailing slashes, longest `from` first.
-  std::vector<Rule> rules;
+  std::vector<Rule>& rules = rl.rules;
   for (const auto& [from_u, to_u] : options.rules) {
     Rule r{strip_trailing_slashes(utf8_to_modified_utf8(from_u)), strip_trailing_slashes(utf8_to_modified_utf8(to_u))};
     if (r.from.empty()) return Error::usage("--from '" + from_u + "' is empty (or only slashes)");
@@ -112,17 +176,24 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
   }
   std::stable_sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return a.from.size() > b.from.size(); });
 
-  std::string dir;  // snapshot directory URI for make_relative (modified UTF-8)
   if (options.make_relative) {
-    if (snapshot.version < 3)
+    if (version < 3)
       return Error::usage("--make-relative needs metadata version 3 or later (Flink 1.11+); this snapshot is version " +
-                          std::to_string(snapshot.version) + ", whose readers cannot resolve relative handles");
+                          std::to_string(version) + ", whose readers cannot resolve relative handles");
     if (options.snapshot_uri.empty()) return Error::usage("--make-relative needs the snapshot directory URI");
-    dir = strip_trailing_slashes(utf8_to_modified_utf8(options.snapshot_uri));
-    if (dir.rfind("file:///", 0) == 0) dir.erase(5, 2);  // Flink's Path.toString() form: file:/abs
-    if (dir.empty()) return Error::usage("--snapshot-uri '" + options.snapshot_uri + "' is not a directory URI");
+    rl.dir = strip_trailing_slashes(utf8_to_modified_utf8(options.snapshot_uri));
+    if (rl.dir.rfind("file:///", 0) == 0) rl.dir.erase(5, 2);  // Flink's Path.toString() form: file:/abs
+    if (rl.dir.empty()) return Error::usage("--snapshot-uri '" + options.snapshot_uri + "' is not a directory URI");
   }
+  return rl;
+}
 
+// relocate() (kStore: the new paths go into the arena and the snapshot is
+// changed) and plan_relocation() (the report only: nothing stored).
+template <bool kStore, typename SnapshotT>
+Result<RelocateReport> relocate_impl(SnapshotT& snapshot, const RelocateOptions& options, const Relocator& rl) {
+  const std::string& dir = rl.dir;
+  const std::vector<Rule>& rules = rl.rules;
   struct Pending {
     Str* slot;
     StreamHandle* to_relative;  // non-null: becomes code 6
@@ -130,38 +201,24 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
   };
   std::vector<Pending> pending;
   RelocateReport report;
-  ArenaPool pool(snapshot);
+  std::optional<ArenaPool> pool;
+  if constexpr (kStore) pool.emplace(snapshot);
   std::unordered_set<std::string> unmatched_dirs;
   std::optional<Error> error;
+  const bool collect = kStore && options.collect_changes;
 
-  auto match = [&](Str p) -> const Rule* {
-    for (const auto& r : rules)
-      if (prefix_matches(p, r.from)) return &r;
-    return nullptr;
-  };
-
-  auto visit = [&](Str& slot, PathKind kind, const HandleLocation& loc, StreamHandle* h) {
+  auto visit = [&](auto& slot, PathKind kind, const HandleLocation& loc, auto* h) {
     if (error) return;
     const bool absolute = kind != PathKind::kInlineName;
     if (absolute) ++report.absolute_paths;
-    Str value = slot;
-    const Rule* r = match(slot);
-    if (r) {
-      if (r->to.size() + (slot.size() - r->from.size()) == 0) {
-        error = Error::usage("--to '" + modified_utf8_to_utf8(r->to) + "' turns '" + modified_utf8_to_utf8(slot) +
-                             "' into an empty path");
-        return;
-      }
-      value = pool.add2(r->to, slot.substr(r->from.size()));
+    const Rule* r = rl.match(slot);
+    if (r && r->to.size() + (slot.size() - r->from.size()) == 0) {
+      error = Error::usage("--to '" + modified_utf8_to_utf8(r->to) + "' turns '" + modified_utf8_to_utf8(slot) +
+                           "' into an empty path");
+      return;
     }
-    Str absolute_value = value;
-    bool made_relative = false;
-    if (h && kind == PathKind::kAbsoluteFile && options.make_relative && value.size() > dir.size() + 1 &&
-        value.compare(0, dir.size(), dir) == 0 && value[dir.size()] == '/' &&
-        value.find('/', dir.size() + 1) == Str::npos) {
-      value = value.substr(dir.size() + 1);
-      made_relative = true;
-    }
+    Joined after = Relocator::after(slot, r);
+    bool made_relative = rl.relative_in_dir(kind, h != nullptr, after);
     if (!r && !made_relative) {
       if (absolute) {
         // Already under a --to prefix: after the rewrite it cannot be told from a rewritten path.
@@ -179,27 +236,33 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
       }
       return;
     }
-    if (value.size() > kMaxUtf) {
-      Error e = Error::data("the rewritten path is " + std::to_string(value.size()) +
+    size_t new_size = made_relative ? after.size() - (dir.size() + 1) : after.size();
+    if (new_size > kMaxUtf) {
+      Error e = Error::data("the rewritten path is " + std::to_string(new_size) +
                             " bytes long; Java's modified UTF-8 strings (and so _metadata) hold at most 65535 bytes");
       e.where = loc.describe(snapshot);
       e.hint = "choose a shorter --to prefix";
       error = std::move(e);
       return;
     }
-    pending.push_back(Pending{&slot, made_relative ? h : nullptr, value});
     ++report.changed;
     if (made_relative) ++report.made_relative;
-    if (options.collect_changes) report.changes.push_back(PathChange{loc, kind, slot, value, absolute_value, made_relative});
+    if constexpr (kStore) {
+      Str absolute_value = r ? pool->add2(after.head, after.tail) : Str(slot);
+      Str value = made_relative ? absolute_value.substr(dir.size() + 1) : absolute_value;
+      pending.push_back(Pending{&slot, made_relative ? h : nullptr, value});
+      if (collect) report.changes.push_back(PathChange{loc, kind, slot, value, absolute_value, made_relative});
+    }
   };
 
-  {  // Size the lists once: a cheap walk beats regrowing vectors of a million entries.
+  if constexpr (kStore) {  // Size the lists once: a cheap walk beats regrowing vectors of a million entries.
     size_t n = 0;
     for_each_path(snapshot, [&](const Str&, PathKind k, const HandleLocation&) { n += k != PathKind::kRelativeFile; });
     pending.reserve(n);
-    if (options.collect_changes) report.changes.reserve(n);
+    if (collect) report.changes.reserve(n);
   }
-  for_each_stream_handle(snapshot, [&](StreamHandle& h, const HandleLocation& loc) {
+  using Handle = std::remove_reference_t<decltype((snapshot.operators[0].coordinator))>;
+  for_each_stream_handle(snapshot, [&](Handle& h, const HandleLocation& loc) {
     switch (h.code) {
       case code::kFile: visit(h.path, PathKind::kAbsoluteFile, loc, &h); break;
       case code::kSegmentFile: visit(h.path, PathKind::kSegmentFile, loc, &h); break;
@@ -213,16 +276,38 @@ Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& optio
       case code::kEmptySegmentFile: case code::kSegmentPartitionableOperator: break;
     }
   });
-  for_each_path(snapshot, [&](Str& p, PathKind kind, const HandleLocation& loc) {
-    if (kind == PathKind::kDirectory) visit(p, kind, loc, nullptr);
+  for_each_path(snapshot, [&](auto& p, PathKind kind, const HandleLocation& loc) {
+    if (kind == PathKind::kDirectory) visit(p, kind, loc, static_cast<Handle*>(nullptr));
   });
   if (error) return std::move(*error);
 
-  for (const auto& p : pending) {
-    *p.slot = p.value;
-    if (p.to_relative) p.to_relative->code = code::kRelative;
+  if constexpr (kStore) {
+    for (const auto& p : pending) {
+      *p.slot = p.value;
+      if (p.to_relative) p.to_relative->code = code::kRelative;
+    }
   }
   return report;
+}
+
+}  // namespace
+
+Result<RelocateReport> relocate(Snapshot& snapshot, const RelocateOptions& options) {
+  auto rl = make_relocator(snapshot.version, options);
+  if (!rl) return rl.error();
+  return relocate_impl<true>(snapshot, options, *rl);
+}
+
+Result<RelocationPlan> plan_relocation(const Snapshot& snapshot, const RelocateOptions& options) {
+  auto rl = make_relocator(snapshot.version, options);
+  if (!rl) return rl.error();
+  auto rep = relocate_impl<false>(snapshot, options, *rl);
+  if (!rep) return rep.error();
+  RelocationPlan plan;
+  plan.report = std::move(*rep);
+  auto shared = std::make_shared<const Relocator>(std::move(*rl));
+  plan.rewriter = [shared](Str path, PathKind kind, PathRewrite& out) { return shared->rewrite(path, kind, out); };
+  return plan;
 }
 
 // --- verify ---------------------------------------------------------------------
@@ -475,14 +560,32 @@ struct Digest {
   void str(Str s) { mix(std::hash<std::string_view>{}(s)); mix(s.size()); }
 };
 
-Digest digest_handles(const Snapshot& s) {
+// The snapshot's handles, or (with `rewrite`) those the encoder writes with
+// it: the same digest as that of the written file decoded.
+Digest digest_handles(const Snapshot& s, const PathRewriter& rewrite = {}) {
   Digest d;
+  std::string joined;
+  auto rewritten = [&](Str p, PathKind kind, HandleCode& c) -> Str {
+    PathRewrite rw;
+    if (!rewrite || !rewrite(p, kind, rw)) return p;
+    if (rw.relative) c = code::kRelative;
+    joined.assign(rw.head);
+    joined.append(rw.tail);
+    return joined;
+  };
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
-    d.mix(static_cast<uint64_t>(h.code));
+    HandleCode c = h.code;
+    Str path = h.path;
+    if (rewrite) {
+      if (c == code::kFile) path = rewritten(path, PathKind::kAbsoluteFile, c);
+      else if (c == code::kSegmentFile) path = rewritten(path, PathKind::kSegmentFile, c);
+      else if (c == code::kByteStream) path = rewritten(path, PathKind::kInlineName, c);
+    }
+    d.mix(static_cast<uint64_t>(c));
     d.mix(static_cast<uint64_t>(h.state_size));
     d.mix(static_cast<uint64_t>(h.start_pos));
     d.mix(static_cast<uint64_t>(h.scope));
-    d.str(h.path);
+    d.str(path);
     d.str(h.data);
     d.mix(loc.op_index);
     d.mix(static_cast<uint64_t>(loc.subtask));
@@ -490,7 +593,8 @@ Digest digest_handles(const Snapshot& s) {
   });
   for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation&) {
     if (kind != PathKind::kDirectory) return;
-    d.str(p);
+    HandleCode unused = code::kNull;
+    d.str(rewrite ? rewritten(p, kind, unused) : p);
     ++d.count;
   });
   return d;
@@ -565,7 +669,7 @@ struct Fingerprint {
   Digest handles;
 };
 
-Fingerprint fingerprint(const Snapshot& s) {
+Fingerprint fingerprint(const Snapshot& s, const PathRewriter& rewrite = {}) {
   Fingerprint f;
   f.version = s.version;
   f.checkpoint_id = s.checkpoint_id;
@@ -582,7 +686,7 @@ Fingerprint fingerprint(const Snapshot& s) {
     f.operators.push_back(d.h);
   }
   f.trailer = std::hash<std::string_view>{}(s.trailer) ^ s.trailer.size();
-  f.handles = digest_handles(s);
+  f.handles = digest_handles(s, rewrite);
   return f;
 }
 
@@ -602,7 +706,7 @@ std::string compare_fingerprints(const Fingerprint& a, const Fingerprint& b) {
 }  // namespace
 
 Status write_snapshot_atomically(const std::string& target, const Snapshot& snapshot, const WriteOptions& options,
-                                 const std::function<void()>& release) {
+                                 const std::function<void()>& release, const PathRewriter& rewrite) {
   auto fsys = io::file_system_for(target);
   if (!fsys) return fsys.error();
   BlockDigest written;
@@ -647,13 +751,13 @@ Status write_snapshot_atomically(const std::string& target, const Snapshot& snap
     }
     return {};
   };
-  if (Status st = encode_metadata_to(snapshot, sink); !st.ok()) return st;
+  if (Status st = encode_metadata_to(snapshot, sink, rewrite); !st.ok()) return st;
   if (!block.empty()) {
     written.block(block);
     if (Status st = (*file)->append(block); !st.ok()) return st;
   }
   std::string().swap(block);
-  expected = fingerprint(snapshot);
+  expected = fingerprint(snapshot, rewrite);
   return (*file)->commit();
 }
 

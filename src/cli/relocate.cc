@@ -140,7 +140,20 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     else ro.snapshot_uri = local_directory_uri(result_dir);
   }
 
-  auto rep = relocate(s, ro);
+  // A plain write (no --verify, no list of changes) streams the new paths
+  // into the output while encoding instead of storing them: plan_relocation
+  // leaves the model as it is (bounded memory: the input, not a second copy).
+  const bool streamed = writes && !o.verify && !ro.collect_changes;
+  PathRewriter rewriter;
+  Result<RelocateReport> rep = RelocateReport{};
+  if (streamed) {
+    auto plan = plan_relocation(s, ro);
+    if (!plan) return report(ctx, plan.error());
+    rep = std::move(plan->report);
+    rewriter = std::move(plan->rewriter);
+  } else {
+    rep = relocate(s, ro);
+  }
   if (!rep) return report(ctx, rep.error());
   if (rep->already_under_to && rep->changed && !ctx.json) {
     std::cout.flush();
@@ -240,7 +253,8 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     if (!e1 && !e2 && in_dir != out_dir) {
       uint64_t relative = 0;  // the relative handles the input already had
       for_each_stream_handle(std::as_const(s), [&](const StreamHandle& h, const HandleLocation&) { relative += h.code == code::kRelative; });
-      relative -= std::min(relative, rep->made_relative);  // those were made relative to this directory on purpose
+      // Those made relative (to this directory, on purpose) are code 6 in the model unless streamed.
+      if (!streamed) relative -= std::min(relative, rep->made_relative);
       if (relative) {
         out.flush();
         std::cerr << "note: " << relative << " relative handle(s) resolve against " << out_dir.string()
@@ -255,7 +269,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
     // Streamed into the file; the input is dropped before the result is
     // read back and decoded (one model at a time: bounded memory).
     rep->changes.clear();
-    Status st = write_snapshot_atomically(target, s, wo, [&] { sf->snapshot = Snapshot{}; });
+    Status st = write_snapshot_atomically(target, s, wo, [&] { sf->snapshot = Snapshot{}; }, rewriter);
     if (!st.ok()) return report(ctx, st.error());
     written = true;
   }
