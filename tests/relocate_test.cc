@@ -747,8 +747,9 @@ TEST(RelocateRealFiles, PlanAndRewriterGiveTheBytesOfRelocate) {
     in.include_inline_names = true;
     expect_plan_matches_relocate(path, in, what + " (inline names)", &inline_changed);
   }
-  EXPECT_GT(changed, 1000u);
-  EXPECT_GT(inline_changed, changed);
+  // The corpus holds few absolute paths (the Flink test resources are mostly inline).
+  EXPECT_GE(changed, 4u);
+  EXPECT_GT(inline_changed, 1000u) << "table-state files have inline names file:/tmp/flink/...";
   // --make-relative, with the relative name in the rule's `to` or in the rest of the path.
   for (const char* ver : {"v3", "v4", "v5", "v6"}) {
     auto path = shared / "testdata" / "flink-written" / ver / "_metadata";
@@ -792,7 +793,7 @@ TEST(RelocateWrite, StreamedRewriteIsWrittenAndChecked) {
   FSP_REQUIRE_SHARED(shared);
   auto path = shared / "testdata" / "flink-written" / "v5" / "_metadata";
   RelocateOptions o;
-  o.rules = {{"file:/abs/chk-7", "s3://bucket/chk-7"}};
+  o.rules = {{"file:/abs", "s3://bucket/abs"}};
   auto stored = open_snapshot(path.string());
   ASSERT_TRUE(stored.ok());
   ASSERT_TRUE(relocate(stored->snapshot, o).ok());
@@ -805,7 +806,7 @@ TEST(RelocateWrite, StreamedRewriteIsWrittenAndChecked) {
   ASSERT_TRUE(sf.ok());
   auto plan = plan_relocation(sf->snapshot, o);
   ASSERT_TRUE(plan.ok());
-  EXPECT_GT(plan->report.changed, 10u);
+  EXPECT_EQ(plan->report.changed, 8u) << "the absolute paths of the v5 checkpoint (inspect --handles)";
   bool released = false;
   Status st = write_snapshot_atomically(target, sf->snapshot, {}, [&] { released = true; sf->snapshot = Snapshot{}; },
                                         plan->rewriter);

@@ -551,13 +551,43 @@ Result<std::vector<CopyStep>> copy_plan(const std::vector<PathChange>& changes) 
 
 namespace {
 
+// A fast 64-bit hash of bytes for the write check (a corruption check, not a
+// defence against crafted input): two lanes of 64x64->128-bit multiplies over
+// 16-byte words (as in wyhash), about 0.2 cycles per byte where std::hash
+// (MurmurHash64A, one dependent chain) takes over 1.
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+uint64_t hash_bytes(std::string_view s) {
+  constexpr uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL,
+                     k3 = 0x589965cc75374cc3ULL;
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t a = k0 ^ n, b = k3;
+  for (; n >= 32; p += 32, n -= 32) {
+    a = mum(load64(p) ^ k1, load64(p + 8) ^ a);
+    b = mum(load64(p + 16) ^ k2, load64(p + 24) ^ b);
+  }
+  char tail[32] = {};
+  std::memcpy(tail, p, n);
+  a = mum(load64(tail) ^ k1, load64(tail + 8) ^ a);
+  b = mum(load64(tail + 16) ^ k2, load64(tail + 24) ^ b);
+  return mum(a ^ k2 ^ (static_cast<uint64_t>(n) << 56), b ^ k1);
+}
+
 struct Digest {
   uint64_t h = 0x9E3779B97F4A7C15ULL;
   uint64_t count = 0;
   void mix(uint64_t x) {
     h ^= x + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
   }
-  void str(Str s) { mix(std::hash<std::string_view>{}(s)); mix(s.size()); }
+  void str(Str s) { mix(hash_bytes(s)); mix(s.size()); }
 };
 
 // The snapshot's handles, or (with `rewrite`) those the encoder writes with
@@ -653,7 +683,7 @@ struct BlockDigest {
   uint64_t h = 0x84222325CBF29CE4ULL;
   uint64_t size = 0;
   void block(std::string_view b) {
-    h ^= std::hash<std::string_view>{}(b) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    h ^= hash_bytes(b) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
     size += b.size();
   }
   bool operator==(const BlockDigest& o) const { return h == o.h && size == o.size; }
@@ -685,7 +715,7 @@ Fingerprint fingerprint(const Snapshot& s, const PathRewriter& rewrite = {}) {
     d.mix(o.fully_finished);
     f.operators.push_back(d.h);
   }
-  f.trailer = std::hash<std::string_view>{}(s.trailer) ^ s.trailer.size();
+  f.trailer = hash_bytes(s.trailer) ^ s.trailer.size();
   f.handles = digest_handles(s, rewrite);
   return f;
 }
