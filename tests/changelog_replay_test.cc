@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -61,6 +62,37 @@ std::string be_long(int64_t v) {
   for (int i = 0; i < 8; ++i) s[7 - i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xFF);
   return s;
 }
+
+namespace {
+
+// A METADATA record (op 8, meta info version 6) of a key/value state with a
+// Long namespace, the given KEYED_STATE_TYPE and value serializer, then the
+// state id and backend state type 0, as the changelog writes them.
+std::string kv_metadata(const std::string& name, const std::string& kind, int16_t id,
+                        const std::function<void(fsp::test::JavaBytes&)>& value) {
+  const char* kLong = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
+  fsp::test::JavaBytes w;
+  w.u8(8).i32(6).utf(name).i32(0).i32(1).utf("KEYED_STATE_TYPE").utf(kind).i32(2);
+  w.utf("NAMESPACE_SERIALIZER").i32(2).utf(kLong).i32(3);
+  w.utf("VALUE_SERIALIZER").i32(2);
+  value(w);
+  w.i16(id).u8(0);
+  return w.b;
+}
+
+void composite(fsp::test::JavaBytes& w, const char* cls, int n) {
+  const char* kLong = "org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot";
+  w.utf(cls).i32(3).i32(911108).i32(1).i32(1333245).i32(1).i32(n);
+  for (int i = 0; i < n; ++i) w.utf(kLong).i32(3);
+}
+
+std::string i32(int32_t v) {
+  fsp::test::JavaBytes w;
+  w.i32(v);
+  return w.b;
+}
+
+}  // namespace
 
 TEST(ChangelogReplay, RealIncrementsGiveTheEntriesOfKeyGroupTwo) {
   FSP_REQUIRE_SHARED(shared);
@@ -172,6 +204,96 @@ TEST(ChangelogReplay, BadRecordsFailWithTheChangeIndex) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, fsp::ErrorKind::kUnsupported);
   }
+}
+
+
+TEST(ChangelogReplay, ListAndMapStatesApplyTheirOperations) {
+  FSP_REQUIRE_SHARED(shared);
+  Fixture fx;
+  ASSERT_TRUE(load(shared, fx));  // key serializer Tuple1<Long> from the timers: a key is 8 bytes
+  fx.add(-1, kv_metadata("a-list", "LIST", 50, [](fsp::test::JavaBytes& w) {
+    composite(w, "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot", 1);
+  }));
+  fx.add(-1, kv_metadata("a-map", "MAP", 51, [](fsp::test::JavaBytes& w) {
+    composite(w, "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot", 2);
+  }));
+  auto scope = [](int64_t key, int64_t ns) { return be_long(key) + be_long(ns); };
+  std::string list_id("\x00\x32", 2), map_id("\x00\x33", 2);
+  // List, key 0: SET [1, 2], ADD [3], ADD_ELEMENT 4 -> [1, 2, 3, 4] in namespace 7.
+  fx.add(2, "\x01" + list_id + scope(0, 7) + i32(2) + be_long(1) + be_long(2));
+  fx.add(2, "\x03" + list_id + scope(0, 7) + i32(1) + be_long(3));
+  fx.add(2, "\x05" + list_id + scope(0, 7) + be_long(4));
+  // List, key 1: ADD [5] in namespaces 8 and 9, then MERGE_NS of 8 and 9 into 10.
+  fx.add(2, "\x03" + list_id + scope(1, 8) + i32(1) + be_long(5));
+  fx.add(2, "\x03" + list_id + scope(1, 9) + i32(1) + be_long(6));
+  fx.add(2, "\x04" + list_id + scope(1, 10) + be_long(10) + i32(2) + be_long(8) + be_long(9));
+  // List, key 0 namespace 11: SET [], i.e. nothing; ADD [] changes nothing either.
+  fx.add(2, "\x01" + list_id + scope(0, 11) + i32(0));
+  fx.add(2, "\x03" + list_id + scope(0, 11) + i32(0));
+  // Map, key 0: ADD {20: 21, 22: 23}, ADD_OR_UPDATE 20 -> 24, REMOVE 22.
+  std::string no_null(1, '\0');
+  fx.add(2, "\x03" + map_id + scope(0, 7) + i32(2) + be_long(20) + no_null + be_long(21) + be_long(22) + no_null +
+                be_long(23));
+  fx.add(2, "\x06" + map_id + scope(0, 7) + be_long(20) + be_long(24));
+  fx.add(2, "\x07" + map_id + scope(0, 7) + be_long(22));
+  // Map, key 1: one entry, removed again: no entry left; a REMOVE of an absent scope is nothing.
+  fx.add(2, "\x06" + map_id + scope(1, 7) + be_long(30) + be_long(31));
+  fx.add(2, "\x07" + map_id + scope(1, 7) + be_long(30));
+  fx.add(2, "\x07" + map_id + scope(1, 99) + be_long(30));
+  // A CLEAR of key 0's list in namespace 7, then a new SET there.
+  fx.add(2, std::string(1, '\0') + list_id + scope(0, 7));
+  fx.add(2, "\x01" + list_id + scope(0, 7) + i32(4) + be_long(1) + be_long(2) + be_long(3) + be_long(4));
+
+  auto r = fsp::state::replay_changelog(fx.handle);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const fsp::state::ChangelogStateReplay* list = nullptr;
+  const fsp::state::ChangelogStateReplay* map = nullptr;
+  for (auto& s : r->states) {
+    if (s.meta.name == "a-list") list = &s;
+    if (s.meta.name == "a-map") map = &s;
+  }
+  ASSERT_NE(list, nullptr);
+  ASSERT_NE(map, nullptr);
+  EXPECT_EQ(list->unsupported, "");
+  EXPECT_EQ(map->unsupported, "");
+  ASSERT_EQ(list->entries.size(), 2u);
+  EXPECT_EQ(list->entries[0].key, be_long(0));
+  EXPECT_EQ(list->entries[0].ns, be_long(7));
+  EXPECT_EQ(list->entries[0].value, i32(4) + be_long(1) + be_long(2) + be_long(3) + be_long(4));
+  EXPECT_EQ(list->entries[1].key, be_long(1));
+  EXPECT_EQ(list->entries[1].ns, be_long(10));
+  EXPECT_EQ(list->entries[1].value, i32(2) + be_long(5) + be_long(6));
+  ASSERT_EQ(map->entries.size(), 1u);
+  EXPECT_EQ(map->entries[0].ns, be_long(7));
+  EXPECT_EQ(map->entries[0].value, i32(1) + be_long(20) + no_null + be_long(24));
+}
+
+TEST(ChangelogReplay, OperationsThatNeedTheJobMarkTheStateUnsupported) {
+  FSP_REQUIRE_SHARED(shared);
+  auto run = [&](const std::string& kind, const std::string& record, const std::string& why) {
+    SCOPED_TRACE(kind + " " + why);
+    Fixture fx;
+    ASSERT_TRUE(load(shared, fx));
+    fx.add(-1, kv_metadata("s", kind, 50, [&](fsp::test::JavaBytes& w) {
+      if (kind == "MAP") composite(w, "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot", 2);
+      else if (kind == "LIST") composite(w, "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot", 1);
+      else w.utf("org.apache.flink.api.common.typeutils.base.LongSerializer$LongSerializerSnapshot").i32(3);
+    }));
+    fx.add(2, record);
+    auto r = fsp::state::replay_changelog(fx.handle);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    for (auto& s : r->states)
+      if (s.meta.name == "s") {
+        EXPECT_NE(s.unsupported.find(why), std::string::npos) << s.unsupported;
+        EXPECT_TRUE(s.entries.empty());
+      }
+  };
+  std::string id("\x00\x32", 2);
+  std::string scope = be_long(0) + be_long(7);
+  run("REDUCING", "\x03" + id + scope + be_long(1), "needs the job's reduce or aggregate function");
+  run("AGGREGATING", "\x04" + id + scope + be_long(7) + i32(1) + be_long(8), "MERGE_NS of a AGGREGATING state");
+  run("MAP", "\x01" + id + scope + i32(0), "SET of a whole map state is not read");
+  run("MAP", "\x03" + id + scope + i32(1) + be_long(1) + std::string(1, '\x01'), "a null map value in ADD");
 }
 
 }  // namespace
