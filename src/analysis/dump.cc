@@ -477,6 +477,25 @@ class Dumper {
     }
   }
 
+  // A decoded whole value: a map is one line per entry (user_key, value), a
+  // list stays one value, any other value has its TTL wrapper lifted.
+  void emit_whole(DumpRecord& rec, const StateLayout& s, Value v) {
+    if (s.kind == "map" && v.type == Value::Type::kArray) {
+      for (auto& e : v.items) {
+        DumpRecord m = rec;
+        m.has_user_key = true;
+        m.user_key = std::move(e.items[0]);
+        if (e.items[1].is_null()) m.value = Value::null();
+        else lift_ttl(m, s, std::move(e.items[1]));
+        if (!out(m)) return;
+      }
+      return;
+    }
+    if (s.kind == "list") rec.value = std::move(v);
+    else lift_ttl(rec, s, std::move(v));
+    out(rec);
+  }
+
   bool timer_record(DumpRecord& r, const StateLayout& s, std::string_view bytes) {
     ByteReader tr(bytes);
     Value t;
@@ -579,24 +598,7 @@ class Dumper {
     ++counts_.keyed_entries;
     ++count;
     if (!s.selected || !key_matches(rec)) return true;
-    if (s.kind == "map" && v.type == Value::Type::kArray) {
-      for (auto& e : v.items) {
-        DumpRecord m = rec;
-        m.has_user_key = true;
-        m.user_key = std::move(e.items[0]);
-        if (e.items[1].is_null()) m.value = Value::null();
-        else lift_ttl(m, s, std::move(e.items[1]));
-        if (!out(m)) break;
-      }
-      return true;
-    }
-    if (s.kind == "list") {
-      rec.value = std::move(v);
-      out(rec);
-      return true;
-    }
-    lift_ttl(rec, s, std::move(v));
-    out(rec);
+    emit_whole(rec, s, std::move(v));
     return true;
   }
 
@@ -683,20 +685,7 @@ class Dumper {
       out(rec);
       return;
     }
-    if (s.kind == "map" && v.type == Value::Type::kArray) {
-      for (auto& m : v.items) {
-        DumpRecord r = rec;
-        r.has_user_key = true;
-        r.user_key = std::move(m.items[0]);
-        if (m.items[1].is_null()) r.value = Value::null();
-        else lift_ttl(r, s, std::move(m.items[1]));
-        if (!out(r)) break;
-      }
-      return;
-    }
-    if (s.kind == "list") rec.value = std::move(v);
-    else lift_ttl(rec, s, std::move(v));
-    out(rec);
+    emit_whole(rec, s, std::move(v));
   }
 
   // ---- RocksDB SSTs ------------------------------------------------------
