@@ -129,6 +129,7 @@ class JsonWriter {
   }
   void make_room(size_t n);
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may carry a null data()
     if (s.size() > kBuffer) return put_large(s);
     std::memcpy(room(s.size()), s.data(), s.size());
     pos_ += s.size();

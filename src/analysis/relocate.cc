@@ -575,7 +575,7 @@ uint64_t hash_bytes(std::string_view s) {
     b = mum(load64(p + 16) ^ k2, load64(p + 24) ^ b);
   }
   char tail[32] = {};
-  std::memcpy(tail, p, n);
+  if (n != 0) std::memcpy(tail, p, n);  // an empty view may carry a null data()
   a = mum(load64(tail) ^ k1, load64(tail + 8) ^ a);
   b = mum(load64(tail + 16) ^ k2, load64(tail + 24) ^ b);
   return mum(a ^ k2 ^ (static_cast<uint64_t>(n) << 56), b ^ k1);
