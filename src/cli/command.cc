@@ -173,47 +173,54 @@ CLI::Validator duration_value() {
   return unit_value(parse_duration_ms, " (e.g. 30 s, 2 min, 1h, 7d or a number of milliseconds)", "DURATION");
 }
 
-StreamTable::StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned)
-    : header_(std::move(header)), right_(std::move(right_aligned)) {
+StreamTable::StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned, std::vector<bool> plain)
+    : header_(std::move(header)), right_(right_aligned.begin(), right_aligned.end()), plain_(plain.begin(), plain.end()) {
   right_.resize(header_.size(), false);
+  plain_.resize(header_.size(), false);
   width_.resize(header_.size());
   cells_.resize(header_.size());
+  measured_ = header_.size();
+  if (measured_ > 0 && !right_.back()) --measured_;
   for (size_t i = 0; i < header_.size(); ++i) width_[i] = display_width(header_[i]);
 }
 
+// The width of a cell as printed (after the display conversion).
+size_t StreamTable::width(std::string_view c) {
+  if (is_plain_text(c)) return c.size();
+  shown_.clear();
+  append_display(shown_, c);
+  return display_width(shown_);
+}
+
 void StreamTable::measure() {
-  for (size_t i = 0; i < width_.size(); ++i) {
-    const std::string& c = cells_[i];
+  for (size_t i = 0; i < measured_; ++i)
+    width_[i] = std::max(width_[i], plain_[i] ? cells_[i].size() : width(cells_[i]));
+}
+
+// Lines go into one buffer, handed to `out` a megabyte at a time (flush()).
+void StreamTable::line(std::ostream& out, const std::vector<std::string_view>& r) {
+  const size_t start = buf_.size();
+  const size_t n = width_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i == measured_) {  // the last column, left-aligned: no padding after it
+      if (plain_[i]) buf_ += r[i];
+      else append_display(buf_, r[i]);
+      break;
+    }
+    std::string_view c = r[i];
     size_t w;
-    if (is_plain_text(c)) {
+    if (plain_[i] || is_plain_text(c)) {
       w = c.size();
     } else {
       shown_.clear();
       append_display(shown_, c);
-      w = display_width(shown_);
-    }
-    width_[i] = std::max(width_[i], w);
-  }
-}
-
-// Lines go into one buffer, handed to `out` a megabyte at a time (flush()).
-void StreamTable::line(std::ostream& out, const std::vector<std::string>& r) {
-  const size_t start = buf_.size();
-  for (size_t i = 0; i < width_.size(); ++i) {
-    const std::string* c = &r[i];
-    size_t w;
-    if (is_plain_text(*c)) {
-      w = c->size();
-    } else {
-      shown_.clear();
-      append_display(shown_, *c);
-      c = &shown_;
+      c = shown_;
       w = display_width(shown_);
     }
     size_t pad = width_[i] - std::min(width_[i], w);
     if (right_[i]) buf_.append(pad, ' ');
-    buf_ += *c;
-    if (i + 1 < width_.size()) {
+    buf_ += c;
+    if (i + 1 < n) {
       if (!right_[i]) buf_.append(pad, ' ');
       buf_ += "  ";
     }
@@ -228,7 +235,10 @@ void StreamTable::flush(std::ostream& out) {
   buf_.clear();
 }
 
-void StreamTable::print_header(std::ostream& out) { line(out, header_); }
+void StreamTable::print_header(std::ostream& out) {
+  std::vector<std::string_view> h(header_.begin(), header_.end());
+  line(out, h);
+}
 
 void StreamTable::print(std::ostream& out) { line(out, cells_); }
 

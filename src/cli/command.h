@@ -63,13 +63,19 @@ class Table {
 
 // A table whose rows are produced twice instead of being held: pass 1
 // measures every row (column widths), pass 2 prints them as they come. Rows
-// are given in a reused vector of cells, so that a million rows cost no
-// million strings. The layout is Table's.
+// are given as views in a reused vector of cells (valid until measure() or
+// print() returns), so that a million rows cost no million strings and no
+// copy but the one into the output buffer. A last, left-aligned column is
+// never measured: its width only pads the end of a line, which is trimmed.
+// `plain` marks the columns whose cells the caller knows are printable ASCII
+// (numbers, fixed names, hex ids): those are neither scanned nor converted.
+// The layout is Table's.
 class StreamTable {
  public:
-  explicit StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned = {});
-  // The cells of the next row (reused: assign, do not keep).
-  std::vector<std::string>& row() { return cells_; }
+  explicit StreamTable(std::vector<std::string> header, std::vector<bool> right_aligned = {},
+                       std::vector<bool> plain = {});
+  // The cells of the next row (reused: point them at text that outlives the next call).
+  std::vector<std::string_view>& row() { return cells_; }
   void measure();                     // pass 1: the row in row()
   void print_header(std::ostream& out);
   void print(std::ostream& out);      // pass 2: the row in row()
@@ -77,11 +83,13 @@ class StreamTable {
 
  private:
   static constexpr size_t kFlushAt = size_t{1} << 20;
-  void line(std::ostream& out, const std::vector<std::string>& r);
+  size_t width(std::string_view cell);
+  void line(std::ostream& out, const std::vector<std::string_view>& r);
   std::vector<std::string> header_;
-  std::vector<bool> right_;
+  std::vector<unsigned char> right_, plain_;  // per column (not vector<bool>: read per cell)
   std::vector<size_t> width_;
-  std::vector<std::string> cells_;
+  std::vector<std::string_view> cells_;
+  size_t measured_ = 0;  // the columns measure() looks at
   std::string shown_, buf_;
 };
 

@@ -137,24 +137,40 @@ void print_operators(const Snapshot& s, const SnapshotSummary& sum, const std::v
 
 // Streams the rows: one walk measures the columns, a second prints (no row is held).
 void print_handles(const Snapshot& s) {
-  StreamTable t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false});
+  // Known plain: "#i <hex id>", numbers, and the slot, role and type names (fixed ASCII texts).
+  StreamTable t({"operator", "subtask", "slot", "role", "type", "size", "path"}, {false, true, false, false, false, true, false},
+                {true, true, true, false, true, true, false});
   auto& r = t.row();
   std::vector<std::string> op_label(s.operators.size());  // "#3 <id>", made once per operator
   for (size_t i = 0; i < s.operators.size(); ++i) op_label[i] = "#" + std::to_string(i) + " " + s.operators[i].id_hex();
-  auto number = [](std::string& cell, int64_t v) {
-    char tmp[24];
-    cell.assign(tmp, std::to_chars(tmp, tmp + sizeof tmp, v).ptr);
-  };
+  char subtask[24], size[24];
+  std::string role, path;
+  const char* last_slot = nullptr;  // slot, role and type change rarely: their lengths are taken once per change
+  const char* last_role = nullptr;
+  HandleCode last_code = HandleCode::kNull;
+  std::string_view slot_text, role_text, type_text;
   auto fill = [&](const StreamHandle& h, const HandleLocation& loc) {
-    r[0].assign(op_label[loc.op_index]);
-    if (loc.subtask < 0) r[1].assign("-");
-    else number(r[1], loc.subtask);
-    r[2].assign(loc.slot);
-    r[3].assign(loc.role);
-    if (!loc.local_path.empty()) r[3].append(" ").append(loc.local_path);
-    r[4].assign(stream_handle_type_name(h.code));
-    number(r[5], h.size());
-    r[6].assign(h.code == code::kByteStream ? "(inline) " : "").append(h.path);
+    r[0] = op_label[loc.op_index];
+    r[1] = loc.subtask < 0 ? std::string_view("-")
+                           : std::string_view(subtask, std::to_chars(subtask, subtask + sizeof subtask, loc.subtask).ptr);
+    if (loc.slot != last_slot) slot_text = last_slot = loc.slot;
+    r[2] = slot_text;
+    if (loc.role != last_role) role_text = last_role = loc.role;
+    if (loc.local_path.empty()) {
+      r[3] = role_text;
+    } else {
+      role.assign(role_text).append(" ").append(loc.local_path);
+      r[3] = role;
+    }
+    if (h.code != last_code || type_text.empty()) type_text = stream_handle_type_name(last_code = h.code);
+    r[4] = type_text;
+    r[5] = std::string_view(size, std::to_chars(size, size + sizeof size, h.size()).ptr);
+    if (h.code == code::kByteStream) {
+      path.assign("(inline) ").append(h.path);
+      r[6] = path;
+    } else {
+      r[6] = h.path;
+    }
   };
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation& loc) {
     fill(h, loc);
