@@ -64,7 +64,6 @@ struct FileEntry {
   Str path;
   int64_t size = 0;   // as FileRef::size
   int32_t handles = 0;
-  uint32_t hash = 0;  // of the path (for the index)
   bool relative = false;
 };
 

@@ -117,7 +117,8 @@ class ZeroedSlots {
 
 // Distinct paths in first-appearance order: an open-addressing table of
 // entry indices (tagged with the hash's high bits), sized from the number of
-// paths (grown by doubling if more come). Paths are compared byte for byte,
+// paths for a load of at most 3/4 (grown by doubling if more come, rehashing
+// the paths: nothing but the table is kept per entry). Paths are compared byte for byte,
 // so the list is exact; no path is copied. Callers hash first and prefetch
 // the slot a few paths ahead (the table is far larger than the caches).
 class DistinctFiles {
@@ -125,7 +126,6 @@ class DistinctFiles {
   // `expected`: how many paths will be added.
   DistinctFiles(FileList& out, size_t expected) : list_(out.entries), table_(std::make_unique<ZeroedSlots>(slots_for(expected))) {
     list_.reserve(expected);
-    tags_.reserve(expected);
   }
 
   void prefetch(uint64_t h) const { __builtin_prefetch(table_->data() + (static_cast<size_t>(h) & (table_->size() - 1))); }
@@ -137,12 +137,12 @@ class DistinctFiles {
     for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
       uint64_t slot = table[i];
       if (slot == 0) {
-        if ((list_.size() + 1) * 2 > table.size()) {
+        if ((list_.size() + 1) * 4 > table.size() * 3) {
           grow();
           return add_new(path, relative, h);
         }
         table[i] = (static_cast<uint64_t>(tag) << 32) | (list_.size() + 1);
-        return push(path, relative, h);
+        return push(path, relative);
       }
       if (static_cast<uint32_t>(slot >> 32) == tag) {
         FileEntry& e = list_[static_cast<uint32_t>(slot) - 1];
@@ -154,16 +154,14 @@ class DistinctFiles {
  private:
   static size_t slots_for(size_t n) {
     size_t slots = 1024;
-    while (slots < n * 2) slots *= 2;
+    while (slots * 3 < n * 4) slots *= 2;
     return slots;
   }
-  FileEntry& push(Str path, bool relative, uint64_t h) {
+  FileEntry& push(Str path, bool relative) {
     FileEntry e;
     e.path = path;
     e.relative = relative;
-    e.hash = static_cast<uint32_t>(h);
     list_.push_back(e);
-    tags_.push_back(static_cast<uint32_t>(h >> 32));
     return list_.back();
   }
   FileEntry& add_new(Str path, bool relative, uint64_t h) {
@@ -172,22 +170,22 @@ class DistinctFiles {
     size_t i = static_cast<size_t>(h) & mask;
     while (table[i] != 0) i = (i + 1) & mask;
     table[i] = (h >> 32 << 32) | (list_.size() + 1);
-    return push(path, relative, h);
+    return push(path, relative);
   }
   void grow() {
     auto t = std::make_unique<ZeroedSlots>(table_->size() * 2);
     size_t mask = t->size() - 1;
     for (size_t k = 0; k < list_.size(); ++k) {
-      size_t i = list_[k].hash & mask;
+      uint64_t h = path_hash(list_[k].path);
+      size_t i = static_cast<size_t>(h) & mask;
       while ((*t)[i] != 0) i = (i + 1) & mask;
-      (*t)[i] = (static_cast<uint64_t>(tags_[k]) << 32) | (k + 1);
+      (*t)[i] = (h >> 32 << 32) | (k + 1);
     }
     table_ = std::move(t);
   }
 
   std::vector<FileEntry>& list_;
   std::unique_ptr<ZeroedSlots> table_;
-  std::vector<uint32_t> tags_;
 };
 
 }  // namespace
