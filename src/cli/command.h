@@ -93,6 +93,9 @@ class StreamTable {
   std::string shown_, buf_;
 };
 
+// Before opening a large local snapshot: the model's memory on huge pages (command.cc).
+void prepare_heap_for(const std::string& path);
+
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_uid_hash_command(CLI::App& app, Context& ctx);
 void add_relocate_command(CLI::App& app, Context& ctx);  // src/cli/relocate.cc

@@ -48,6 +48,7 @@ class WritableSink : public boost::iostreams::sink {
 };
 
 int run(Context& ctx, const DumpCliOptions& o) {
+  prepare_heap_for(o.path);
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
   DumpOptions d;

@@ -187,6 +187,7 @@ void print_handles(const Snapshot& s) {
 
 // One snapshot. `line`: one of many, as a JSON Lines object with schema_version.
 int run(Context& ctx, const InspectOptions& o, const std::string& path, bool line) {
+  prepare_heap_for(path);
   auto sf = open_snapshot(path);
   if (!sf) return line ? report_line(ctx, path, sf.error()) : report(ctx, sf.error());
   const Snapshot& s = sf->snapshot;
@@ -231,6 +232,7 @@ int run_table(Context& ctx, const std::vector<std::string>& paths) {
           {false, true, true, false, false, true, true, true});
   int code = 0;
   for (const auto& p : paths) {
+    prepare_heap_for(p);
     auto sf = open_snapshot(p);
     if (!sf) {
       code = code ? code : report(ctx, sf.error());

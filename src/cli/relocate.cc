@@ -88,6 +88,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
   if (!parsed_map) return report(ctx, parsed_map.error());
   const PathMap& path_map = *parsed_map;
 
+  prepare_heap_for(o.path);
   auto sf = open_snapshot(o.path);
   if (!sf) return report(ctx, sf.error());
   Snapshot& s = sf->snapshot;
