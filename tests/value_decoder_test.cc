@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 
 #include "flink_savepoint/byte_writer.h"
@@ -91,6 +92,27 @@ TEST(ValueDecoder, BigDecimalAndDates) {
   b.clear();
   w.i64(86400000LL * 365 + 1500);
   EXPECT_EQ(decode(simple("Date"), b), "\"1971-01-01T00:00:01.5Z\"");
+}
+
+// Fuzz finding (changelog_replay, CI rehearsal of session 6): a Date of
+// Long.MIN_VALUE + 1 ms made millis - days * 86400000 overflow (UBSan). The
+// extremes come out as java.time prints them (without its '+' for years
+// beyond 9999).
+TEST(ValueDecoder, DatesAtTheEndsOfTheLongRange) {
+  std::string b;
+  ByteWriter w(b);
+  w.i64(std::numeric_limits<int64_t>::min() + 1);
+  EXPECT_EQ(decode(simple("Date"), b), "\"-292275055-05-16T16:47:04.193Z\"");
+  b.clear();
+  w.i64(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(decode(simple("Date"), b), "\"292278994-08-17T07:12:55.807Z\"");
+  b.clear();
+  w.i64(std::numeric_limits<int64_t>::min() + 1);
+  w.i32(5);
+  EXPECT_EQ(decode(simple("SqlTimestamp"), b), "\"-292275055-05-16T16:47:04.000000005\"");
+  b.clear();
+  w.i64(-1);  // one millisecond before the epoch
+  EXPECT_EQ(decode(simple("Date"), b), "\"1969-12-31T23:59:59.999Z\"");
 }
 
 TEST(ValueDecoder, PojoWithNullFieldAndEnum) {

@@ -118,10 +118,15 @@ std::string time_of_day(int64_t nanos_of_day) {
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Epoch milliseconds (+ extra nanos) as an ISO-8601 timestamp without zone.
-std::string timestamp_text(int64_t millis, int64_t extra_nanos, bool zulu) {
+// Epoch milliseconds (+ extra nanos) as an ISO-8601 timestamp without zone;
+// `whole_seconds`: the milliseconds' second only (the nanos carry the rest).
+// The time of day is the remainder, never millis - days * 86400000, which
+// overflows for the days before the earliest whole day an int64 holds.
+std::string timestamp_text(int64_t millis, int64_t extra_nanos, bool zulu, bool whole_seconds = false) {
   int64_t days = floor_div(millis, 86400000);
-  int64_t ms = millis - days * 86400000;
+  int64_t ms = millis % 86400000;
+  if (ms < 0) ms += 86400000;
+  if (whole_seconds) ms -= ms % 1000;
   return civil_date(days) + "T" + time_of_day(ms * 1000000 + extra_nanos) + (zulu ? "Z" : "");
 }
 
@@ -203,7 +208,7 @@ class Decoder {
         int32_t nanos = r_.i32();
         if (ms == INT64_MIN) return set(out, Value::null());
         if (nanos < 0 || nanos > 999999999) return fail("SqlTimestamp nanos out of range");
-        return set(out, Value::string(timestamp_text(floor_div(ms, 1000) * 1000, nanos, false)));
+        return set(out, Value::string(timestamp_text(ms, nanos, false, /*whole_seconds=*/true)));
       }
       if (t == "LocalDate") return local_date(out);
       if (t == "LocalTime") return local_time(out);
