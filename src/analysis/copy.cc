@@ -2,6 +2,8 @@
 // docs/copy.md): relocate() rewrites the paths, the seam moves the bytes.
 #include "flink_savepoint/copy.h"
 
+#include <chrono>
+#include <thread>
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -51,13 +53,20 @@ std::string same_dir_key(const std::string& uri) {
   return strip_slashes(p.lexically_normal().string());
 }
 
-// The size a copy must have at its destination.
+// The size a copy must have at its destination. A store may show a just
+// written object late (the test suite's s3rver answers a PUT before the
+// object reads back whole when the machine is loaded): a wrong size is looked
+// at again after 50, 100 and 200 ms before it is an error.
 Status check_copied_size(io::FileSystem& to_fs, const CopyFile& f) {
-  auto st = to_fs.stat(f.to);
-  if (!st) return st.take_error();
-  if (st->size != f.size)
-    return Error::io("the copy " + f.to + " is " + std::to_string(st->size) + " bytes, expected " + std::to_string(f.size));
-  return {};
+  uint64_t seen = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
+    auto st = to_fs.stat(f.to);
+    if (!st) return st.take_error();
+    if (st->size == f.size) return {};
+    seen = st->size;
+  }
+  return Error::io("the copy " + f.to + " is " + std::to_string(seen) + " bytes, expected " + std::to_string(f.size));
 }
 
 // Copies one file: server-side when both ends are one store that can
