@@ -94,8 +94,7 @@ int run(Context& ctx, const CheckCliOptions& o) {
   for (const auto& snapshot : set->snapshots) {
     const bool line = set->many;
     int c;
-    prepare_heap_for(snapshot);
-    auto sf = open_snapshot(snapshot);
+    auto sf = open_input(snapshot);
     if (!sf) {
       if (auto r = check_undecodable_header(snapshot, *job, co)) c = emit(ctx, o, *r, snapshot, line);
       else c = line ? report_line(ctx, snapshot, sf.error()) : report(ctx, sf.error());

@@ -189,17 +189,21 @@ StreamTable::StreamTable(std::vector<std::string> header, std::vector<bool> righ
   for (size_t i = 0; i < header_.size(); ++i) width_[i] = display_width(header_[i]);
 }
 
-// The width of a cell as printed (after the display conversion).
-size_t StreamTable::width(std::string_view c) {
-  if (is_plain_text(c)) return c.size();
+// Column i's cell as printed: `c` becomes its display form (in shown_) unless
+// it is plain; returns its width.
+size_t StreamTable::shown(size_t i, std::string_view& c) {
+  if (plain_[i] || is_plain_text(c)) return c.size();
   shown_.clear();
   append_display(shown_, c);
+  c = shown_;
   return display_width(shown_);
 }
 
 void StreamTable::measure() {
-  for (size_t i = 0; i < measured_; ++i)
-    width_[i] = std::max(width_[i], plain_[i] ? cells_[i].size() : width(cells_[i]));
+  for (size_t i = 0; i < measured_; ++i) {
+    std::string_view c = cells_[i];
+    width_[i] = std::max(width_[i], shown(i, c));
+  }
 }
 
 // Lines go into one buffer, handed to `out` a megabyte at a time (flush()).
@@ -213,15 +217,7 @@ void StreamTable::line(std::ostream& out, const std::vector<std::string_view>& r
       break;
     }
     std::string_view c = r[i];
-    size_t w;
-    if (plain_[i] || is_plain_text(c)) {
-      w = c.size();
-    } else {
-      shown_.clear();
-      append_display(shown_, c);
-      c = shown_;
-      w = display_width(shown_);
-    }
+    size_t w = shown(i, c);
     size_t pad = width_[i] - std::min(width_[i], w);
     if (right_[i]) buf_.append(pad, ' ');
     buf_ += c;
@@ -255,6 +251,7 @@ void StreamTable::print(std::ostream& out) { line(out, cells_); }
 // hint: madvise, where the kernel does it on request), and the heap is not
 // trimmed, so the model is built in it. Process-wide malloc settings are the
 // program's business, so this lives in the CLI, not the library.
+namespace {
 void prepare_heap_for(const std::string& path) {
   static size_t reserved = 0;
   struct stat st;
@@ -284,6 +281,12 @@ void prepare_heap_for(const std::string& path) {
   uintptr_t from = (before + kHuge - 1) & ~(kHuge - 1), to = after & ~(kHuge - 1);
   if (to > from) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
   reserved = want;
+}
+}  // namespace
+
+Result<SnapshotFile> open_input(const std::string& path) {
+  prepare_heap_for(path);
+  return open_snapshot(path);
 }
 
 }  // namespace fsp::cli

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "flink_savepoint/result.h"
+#include "flink_savepoint/snapshot_file.h"
 
 namespace fsp::cli {
 
@@ -83,7 +84,7 @@ class StreamTable {
 
  private:
   static constexpr size_t kFlushAt = size_t{1} << 20;
-  size_t width(std::string_view cell);
+  size_t shown(size_t column, std::string_view& cell);
   void line(std::ostream& out, const std::vector<std::string_view>& r);
   std::vector<std::string> header_;
   std::vector<unsigned char> right_, plain_;  // per column (not vector<bool>: read per cell)
@@ -93,8 +94,8 @@ class StreamTable {
   std::string shown_, buf_;
 };
 
-// Before opening a large local snapshot: the model's memory on huge pages (command.cc).
-void prepare_heap_for(const std::string& path);
+// open_snapshot for the commands: a large local snapshot's model goes on huge pages (command.cc).
+Result<SnapshotFile> open_input(const std::string& path);
 
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_uid_hash_command(CLI::App& app, Context& ctx);

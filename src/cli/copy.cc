@@ -25,8 +25,7 @@ int run(Context& ctx, CopyCliOptions& o) {
   if (from_archive && o.list) return report(ctx, Error::usage("--list names the files of a snapshot, not of an archive (tar --list does that)"));
   Result<SnapshotFile> sf = SnapshotFile{};
   if (!from_archive) {
-    prepare_heap_for(o.source);
-    sf = open_snapshot(o.source);
+    sf = open_input(o.source);
     if (!sf) return report(ctx, sf.error());
   } else {
     sf->metadata_path = o.source;

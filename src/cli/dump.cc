@@ -48,8 +48,7 @@ class WritableSink : public boost::iostreams::sink {
 };
 
 int run(Context& ctx, const DumpCliOptions& o) {
-  prepare_heap_for(o.path);
-  auto sf = open_snapshot(o.path);
+  auto sf = open_input(o.path);
   if (!sf) return report(ctx, sf.error());
   DumpOptions d;
   auto pm = parse_path_map(o.path_map);

@@ -187,8 +187,7 @@ void print_handles(const Snapshot& s) {
 
 // One snapshot. `line`: one of many, as a JSON Lines object with schema_version.
 int run(Context& ctx, const InspectOptions& o, const std::string& path, bool line) {
-  prepare_heap_for(path);
-  auto sf = open_snapshot(path);
+  auto sf = open_input(path);
   if (!sf) return line ? report_line(ctx, path, sf.error()) : report(ctx, sf.error());
   const Snapshot& s = sf->snapshot;
   std::vector<OperatorStates> states;
@@ -232,8 +231,7 @@ int run_table(Context& ctx, const std::vector<std::string>& paths) {
           {false, true, true, false, false, true, true, true});
   int code = 0;
   for (const auto& p : paths) {
-    prepare_heap_for(p);
-    auto sf = open_snapshot(p);
+    auto sf = open_input(p);
     if (!sf) {
       code = code ? code : report(ctx, sf.error());
       t.add({p, "-", "-", "error: " + sf.error().message, "-", "-", "-", "-"});

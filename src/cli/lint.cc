@@ -23,8 +23,7 @@ struct LintCliOptions {
 
 // One snapshot; `line`: one of many (a JSON Lines object, or a table row in `rows`).
 int run(Context& ctx, LintCliOptions& o, const std::string& path, bool line, Table* rows) {
-  prepare_heap_for(path);
-  auto sf = open_snapshot(path);
+  auto sf = open_input(path);
   if (!sf) {
     if (rows) rows->add({path, "-", "-", "-", "error: " + sf.error().message});
     return line ? report_line(ctx, path, sf.error()) : report(ctx, sf.error());

@@ -70,8 +70,7 @@ int run(Context& ctx, const MigrateCliOptions& o) {
   mo.path_map = *pm;
   mo.output_dir = o.output;
 
-  prepare_heap_for(o.path);
-  auto sf = open_snapshot(o.path);
+  auto sf = open_input(o.path);
   if (!sf) return report(ctx, sf.error());
   if (sf->directory.empty()) return report(ctx, Error::usage("migrate reads a snapshot directory or _metadata file, not standard input"));
   auto plan = plan_migration(*sf, mo);

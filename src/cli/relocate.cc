@@ -88,8 +88,7 @@ int run(Context& ctx, const RelocateCliOptions& o) {
   if (!parsed_map) return report(ctx, parsed_map.error());
   const PathMap& path_map = *parsed_map;
 
-  prepare_heap_for(o.path);
-  auto sf = open_snapshot(o.path);
+  auto sf = open_input(o.path);
   if (!sf) return report(ctx, sf.error());
   Snapshot& s = sf->snapshot;
   const bool from_stdin = sf->metadata_path == "-";
