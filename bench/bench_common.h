@@ -37,7 +37,7 @@ struct HandleCounts {
 inline void count_stream(const StreamHandle& h, HandleCounts& c) {
   if (h.is_null()) return;
   ++c.stream;
-  if (h.key_groups) count_stream(h.key_groups->delegate, c);
+  if (h.key_groups()) count_stream(h.key_groups()->delegate, c);
 }
 
 inline void count_keyed(const KeyedHandle& h, HandleCounts& c) {

@@ -207,7 +207,7 @@ int64_t generate_rocksdb(const fs::path& dir, int64_t entries) {
     k.state_handle_id = s.store("handle-" + std::to_string(i));
     k.delegate.code = fsp::code::kByteStream;
     k.delegate.path = s.store("meta-" + std::to_string(i));
-    k.delegate.data = s.store(meta);
+    k.delegate.set_data(s.store(meta));
     for (auto& e : fs::directory_iterator(db_dir)) {
       std::string fname = e.path().filename().string();
       if (e.path().extension() != ".sst") continue;

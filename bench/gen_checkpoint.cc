@@ -283,8 +283,8 @@ void build(const Options& o, Snapshot& s, bench::HandleCounts& c) {
     op.max_parallelism = o.max_parallelism;
     op.coordinator.code = code::kByteStream;
     op.coordinator.path = pool.add(uuid(r));
-    op.coordinator.data = pool.add(random_bytes(r, 200 + static_cast<size_t>(r.range(0, 300))));
-    op.coordinator.state_size = static_cast<int64_t>(op.coordinator.data.size());
+    op.coordinator.set_data(pool.add(random_bytes(r, 200 + static_cast<size_t>(r.range(0, 300)))));
+    op.coordinator.state_size = static_cast<int64_t>(op.coordinator.data().size());
     ++c.operators;
     ++c.stream;
     c.state_size += op.coordinator.state_size;
@@ -335,8 +335,8 @@ void build(const Options& o, Snapshot& s, bench::HandleCounts& c) {
       if (r.range(0, 3) == 0) {
         h.delegate.code = code::kByteStream;
         h.delegate.path = pool.add(exclusive + uuid(r));
-        h.delegate.data = pool.add(random_bytes(r, static_cast<size_t>(r.range(300, 900))));
-        h.delegate.state_size = static_cast<int64_t>(h.delegate.data.size());
+        h.delegate.set_data(pool.add(random_bytes(r, static_cast<size_t>(r.range(300, 900)))));
+        h.delegate.state_size = static_cast<int64_t>(h.delegate.data().size());
       } else {
         h.delegate = exclusive_file(r.range(900, 4000));
       }

@@ -37,11 +37,11 @@ json flink_stream(const StreamHandle& h) {
   if (h.is_null()) return nullptr;
   json j{{"type", stream_handle_type_name(h.code)}, {"stateSize", h.size()}};
   switch (h.code) {
-    case code::kByteStream: j["handleName"] = s(h.path); j["dataLength"] = h.data.size(); break;
+    case code::kByteStream: j["handleName"] = s(h.path); j["dataLength"] = h.data().size(); break;
     case code::kFile: j["filePath"] = s(h.path); break;
     case code::kRelative: j["relativePath"] = s(h.path); break;
     case code::kSegmentFile:
-      j["filePath"] = s(h.path); j["startPos"] = h.start_pos; j["scope"] = scope_name(h.scope);
+      j["filePath"] = s(h.path); j["startPos"] = h.start_pos(); j["scope"] = scope_name(h.scope());
       j["logicalFileId"] = s(h.logical_file_id());
       break;
     case code::kEmptySegmentFile:

@@ -78,11 +78,11 @@ inline void build_checkpoint(const fs::path& src, const fs::path& job, const std
         fs::path merged = job / "shared" / "merged-1";
         write_file(merged, std::string(100, 'x') + bytes + std::string(50, 'y'));
         e.handle.code = code::kSegmentFile;
-        e.handle.scope = 1;
-        e.handle.start_pos = 100;
+        e.handle.set_scope(1);
+        e.handle.set_start_pos(100);
         e.handle.state_size = static_cast<int64_t>(bytes.size());
         e.handle.path = s.store("file:" + merged.string());
-        e.handle.data = s.store("logical-file-1");
+        e.handle.set_data(s.store("logical-file-1"));
         segment_done = true;
       }
     }

@@ -105,7 +105,7 @@ class Builder {
     StreamHandle h;
     h.code = code::kByteStream;
     h.path = str(name);
-    h.data = str(data);
+    h.set_data(str(data));
     h.state_size = static_cast<int64_t>(data.size());
     return h;
   }
@@ -113,10 +113,10 @@ class Builder {
     StreamHandle h;
     h.code = code::kSegmentFile;
     h.path = str(path);
-    h.start_pos = start;
+    h.set_start_pos(start);
     h.state_size = size;
-    h.scope = scope;
-    h.data = str("logical-" + std::to_string(start));
+    h.set_scope(scope);
+    h.set_data(str("logical-" + std::to_string(start)));
     return h;
   }
   BeLongs longs(std::initializer_list<int64_t> v) {
@@ -855,7 +855,7 @@ TEST(Relocate, VerifyFindsMissingAndWrongSizedFiles) {
     fs::path p = mirror.string() + rel;
     fs::create_directories(p.parent_path());
     if (rel == "/checkpoints/job/shared/sst-12") { ++expected_missing; return; }
-    int64_t size = h.code == code::kSegmentFile ? h.start_pos + h.state_size : h.state_size;
+    int64_t size = h.code == code::kSegmentFile ? h.start_pos() + h.state_size : h.state_size;
     if (rel == "/dstl/log-1") { size -= 1; ++expected_missing; }
     if (longer.empty() && h.code == code::kFile && rel != "/dstl/log-1") {
       longer = rel;

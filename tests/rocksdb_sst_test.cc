@@ -262,7 +262,7 @@ TEST(RocksSst, SharedInlineAndBrokenFiles) {
     sst->handle = fsp::StreamHandle{};
     sst->handle.code = fsp::code::kByteStream;
     sst->handle.path = "inline-sst";
-    sst->handle.data = bytes;
+    sst->handle.set_data(bytes);
     sst->handle.state_size = static_cast<int64_t>(bytes.size());
     auto ops = read_all(*f, "inline SST");
     const fsp::StateInfo* s = find_state(ops, kFlatMap1, "state-name");

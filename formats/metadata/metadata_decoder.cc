@@ -345,10 +345,11 @@ class Decoder {
       case code::kEmptySegmentFile:
         return;
       case code::kByteStream: {
+        if (!charge(1, sizeof(StreamHandleRare) + 16, "inline handles")) return;  // boxed: data
         h.path = r_.utf();
         int32_t len = r_.i32();
         if (!r_.check_count(len, 1, "inline state bytes")) return;
-        h.data = r_.bytes(static_cast<size_t>(len), "inline state bytes");
+        h.set_data(r_.bytes(static_cast<size_t>(len), "inline state bytes"));
         h.state_size = len;
         return;
       }
@@ -361,11 +362,12 @@ class Decoder {
         h.state_size = r_.i64();
         return;
       case code::kSegmentFile:
-        h.start_pos = r_.i64();
+        if (!charge(1, sizeof(StreamHandleRare) + 16, "segment handles")) return;  // boxed: position, scope, id
+        h.set_start_pos(r_.i64());
         h.state_size = r_.i64();
-        h.scope = r_.i32();
+        h.set_scope(r_.i32());
         h.path = r_.utf();
-        h.data = r_.utf();
+        h.set_data(r_.utf());
         return;
       case code::kKeyGroups: {
         if (++depth_ > kMaxDepth) {
@@ -376,7 +378,7 @@ class Decoder {
         auto kg = std::make_shared<KeyGroupsPart>();
         decode_key_group_range_offsets(kg->range, kg->offsets);
         decode_stream(kg->delegate);
-        h.key_groups = std::move(kg);
+        h.set_key_groups(std::move(kg));
         --depth_;
         return;
       }

@@ -77,17 +77,17 @@ class Encoder {
     w_.u8(static_cast<uint8_t>(h.code));
     if (h.code == code::kByteStream) {
       utf2(rw.head, rw.tail, "a byte stream handle name");
-      w_.i32(static_cast<int32_t>(h.data.size()));
-      w_.bytes(h.data);
+      w_.i32(static_cast<int32_t>(h.data().size()));
+      w_.bytes(h.data());
     } else if (h.code == code::kFile) {
       w_.i64(h.state_size);
       utf2(rw.head, rw.tail, "a file path");
     } else {
-      w_.i64(h.start_pos);
+      w_.i64(h.start_pos());
       w_.i64(h.state_size);
-      w_.i32(h.scope);
+      w_.i32(h.scope());
       utf2(rw.head, rw.tail, "a segment file path");
-      utf(h.data, "a logical file id");
+      utf(h.data(), "a logical file id");
     }
     return true;
   }
@@ -105,8 +105,8 @@ class Encoder {
     switch (h.code) {
       case code::kByteStream:
         utf(h.path, "a byte stream handle name");
-        w_.i32(static_cast<int32_t>(h.data.size()));
-        w_.bytes(h.data);
+        w_.i32(static_cast<int32_t>(h.data().size()));
+        w_.bytes(h.data());
         break;
       case code::kFile:
         w_.i64(h.state_size);
@@ -117,18 +117,18 @@ class Encoder {
         w_.i64(h.state_size);
         break;
       case code::kSegmentFile:
-        w_.i64(h.start_pos);
+        w_.i64(h.start_pos());
         w_.i64(h.state_size);
-        w_.i32(h.scope);
+        w_.i32(h.scope());
         utf(h.path, "a segment file path");
-        utf(h.data, "a logical file id");
+        utf(h.data(), "a logical file id");
         break;
       case code::kKeyGroups:
-        if (h.key_groups) {
-          w_.i32(h.key_groups->range.start);
-          w_.i32(h.key_groups->range.count);
-          w_.bytes(h.key_groups->offsets.raw);
-          stream(h.key_groups->delegate);
+        if (h.key_groups()) {
+          w_.i32(h.key_groups()->range.start);
+          w_.i32(h.key_groups()->range.count);
+          w_.bytes(h.key_groups()->offsets.raw);
+          stream(h.key_groups()->delegate);
         }
         break;
       case code::kNull: case code::kPartitionableOperator: case code::kIncremental:

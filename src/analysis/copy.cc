@@ -176,7 +176,7 @@ Result<CopyReport> copy_snapshot(SnapshotFile& sf, const CopyOptions& o) {
         std::string from = modified_utf8_to_utf8(p);
         std::string to = io::join_uri(dest, modified_utf8_to_utf8(p.substr(slash + 1)));
         if (h.code == code::kFile) add(from, to, h.state_size, true, loc);
-        else add(from, to, add_size(h.start_pos, h.state_size), false, loc);
+        else add(from, to, add_size(h.start_pos(), h.state_size), false, loc);
         break;
       }
       case code::kRelative: {

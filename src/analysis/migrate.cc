@@ -390,8 +390,8 @@ class Planner {
       if (all_inline) {
         h.delegate.code = code::kByteStream;
         h.delegate.path = s_.store(name);
-        h.delegate.data = s_.store(std::move(written->bytes));
-        h.delegate.state_size = static_cast<int64_t>(h.delegate.data.size());
+        h.delegate.set_data(s_.store(std::move(written->bytes)));
+        h.delegate.state_size = static_cast<int64_t>(h.delegate.data().size());
         ++plan_.inline_handles;
       } else {
         MigrateFile f;

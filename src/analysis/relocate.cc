@@ -357,7 +357,7 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
         });
         break;
       case code::kSegmentFile:
-        note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, add_size(h.start_pos, h.state_size)); });
+        note(h.path, false, loc, [&](Expect& e) { e.min_end = std::max(e.min_end, add_size(h.start_pos(), h.state_size)); });
         break;
       case code::kNull: case code::kByteStream: case code::kKeyGroups: case code::kPartitionableOperator:
       case code::kIncremental: case code::kSavepointKeyGroups: case code::kChangelog:
@@ -613,10 +613,10 @@ Digest digest_handles(const Snapshot& s, const PathRewriter& rewrite = {}) {
     }
     d.mix(static_cast<uint64_t>(c));
     d.mix(static_cast<uint64_t>(h.state_size));
-    d.mix(static_cast<uint64_t>(h.start_pos));
-    d.mix(static_cast<uint64_t>(h.scope));
+    d.mix(static_cast<uint64_t>(h.start_pos()));
+    d.mix(static_cast<uint64_t>(h.scope()));
     d.str(path);
-    d.str(h.data);
+    d.str(h.data());
     d.mix(loc.op_index);
     d.mix(static_cast<uint64_t>(loc.subtask));
     ++d.count;

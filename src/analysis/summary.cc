@@ -321,7 +321,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     sum.stream_handles++;
     if (h.code == code::kByteStream) {
       sum.inline_handles++;
-      sum.inline_bytes = add_size(sum.inline_bytes, static_cast<int64_t>(h.data.size()));
+      sum.inline_bytes = add_size(sum.inline_bytes, static_cast<int64_t>(h.data().size()));
       return;
     }
     if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
@@ -331,7 +331,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
       hashes.push_back(path_hash(h.path));
       return;
     }
-    int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos, h.state_size) : h.state_size;
+    int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos(), h.state_size) : h.state_size;
     Ahead a{h.path, path_hash(h.path), size, h.code == code::kRelative};
     distinct->prefetch(a.hash);
     if (queued < kAhead) {

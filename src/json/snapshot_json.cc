@@ -38,7 +38,7 @@ struct Writer {
     switch (h.code) {
       case code::kByteStream:
         w.field("handle_name", h.path);
-        w.field("inline_length", static_cast<uint64_t>(h.data.size()));
+        w.field("inline_length", static_cast<uint64_t>(h.data().size()));
         break;
       case code::kFile:
         w.field("path", h.path);
@@ -49,20 +49,20 @@ struct Writer {
       case code::kSegmentFile:
         w.field("logical_file_id", h.logical_file_id());
         w.field("path", h.path);
-        w.field("scope", h.scope == 0 ? "EXCLUSIVE" : h.scope == 1 ? "SHARED" : "UNKNOWN");
-        w.field("start_pos", h.start_pos);
+        w.field("scope", h.scope() == 0 ? "EXCLUSIVE" : h.scope() == 1 ? "SHARED" : "UNKNOWN");
+        w.field("start_pos", h.start_pos());
         break;
       case code::kKeyGroups:
-        if (h.key_groups) {
+        if (h.key_groups()) {
           w.key("delegate");
-          stream(h.key_groups->delegate);
+          stream(h.key_groups()->delegate);
           if (opt.key_group_offsets) {
             w.key("key_group_offsets");
-            longs(w, h.key_groups->offsets);
+            longs(w, h.key_groups()->offsets);
           }
           w.key("key_group_range");
-          range(w, h.key_groups->range);
-          w.field("offsets_count", static_cast<uint64_t>(h.key_groups->offsets.size()));
+          range(w, h.key_groups()->range);
+          w.field("offsets_count", static_cast<uint64_t>(h.key_groups()->offsets.size()));
         }
         break;
       case code::kNull: case code::kPartitionableOperator: case code::kIncremental:

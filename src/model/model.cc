@@ -14,13 +14,13 @@ int64_t BeLongs::operator[](size_t i) const {
 int64_t StreamHandle::size() const {
   switch (code) {
     case code::kByteStream:
-      return static_cast<int64_t>(data.size());
+      return static_cast<int64_t>(data().size());
     case code::kFile:
     case code::kRelative:
     case code::kSegmentFile:
       return state_size;
     case code::kKeyGroups:
-      return key_groups ? key_groups->delegate.size() : 0;
+      return key_groups() ? key_groups()->delegate.size() : 0;
     case code::kNull:
     case code::kEmptySegmentFile:
     // not stream handles

@@ -559,9 +559,9 @@ class Reader {
           if (!path) props = path.error();
           else props = rocksdb_sst::read_file(*path);
         } else {
-          id = "handle:" + std::to_string(to_int(nh.handle.code)) + ":" + raw + "@" + std::to_string(nh.handle.start_pos) +
+          id = "handle:" + std::to_string(to_int(nh.handle.code)) + ":" + raw + "@" + std::to_string(nh.handle.start_pos()) +
                "+" + std::to_string(nh.handle.state_size) + ":" +
-               std::to_string(reinterpret_cast<uintptr_t>(nh.handle.data.data()));
+               std::to_string(reinterpret_cast<uintptr_t>(nh.handle.data().data()));
           auto seen = seen_sst_.find(id);
           if (seen != seen_sst_.end()) {
             ok = ok && seen->second;
@@ -754,7 +754,7 @@ class Reader {
     const ResolvedStream& rs = s.rs;
     if (rs.path.empty())
       return "inline:" + std::to_string(reinterpret_cast<uintptr_t>(rs.bytes.data())) + "+" + std::to_string(s.size);
-    return "file:" + rs.path + "@" + std::to_string(h.code == code::kSegmentFile ? h.start_pos : 0) + "+" +
+    return "file:" + rs.path + "@" + std::to_string(h.code == code::kSegmentFile ? h.start_pos() : 0) + "+" +
            std::to_string(s.size);
   }
 
@@ -873,13 +873,13 @@ Error state_file_error(const std::string& uri, const Error& e) {
 }
 
 Error segment_outside(const StreamHandle& h, const std::string& uri, uint64_t file_size) {
-  return Error::data("segment [" + std::to_string(h.start_pos) + ", +" + std::to_string(h.state_size) +
+  return Error::data("segment [" + std::to_string(h.start_pos()) + ", +" + std::to_string(h.state_size) +
                      ") lies outside " + uri + " (" + std::to_string(file_size) + " bytes)");
 }
 
 bool segment_fits(const StreamHandle& h, uint64_t file_size) {
-  return h.start_pos >= 0 && h.state_size >= 0 && static_cast<uint64_t>(h.start_pos) <= file_size &&
-         static_cast<uint64_t>(h.state_size) <= file_size - static_cast<uint64_t>(h.start_pos);
+  return h.start_pos() >= 0 && h.state_size >= 0 && static_cast<uint64_t>(h.start_pos()) <= file_size &&
+         static_cast<uint64_t>(h.state_size) <= file_size - static_cast<uint64_t>(h.start_pos());
 }
 
 // On a store: the stream's first need(size) bytes (all of them for a
@@ -895,7 +895,7 @@ Result<Stream> read_from_store(const StreamHandle& h, const std::string& uri, co
   out.rs.path = uri;
   if (h.code == code::kSegmentFile) {
     if (!segment_fits(h, file_size)) return segment_outside(h, uri, file_size);
-    out.base = static_cast<uint64_t>(h.start_pos);
+    out.base = static_cast<uint64_t>(h.start_pos());
     out.size = static_cast<uint64_t>(h.state_size);
   } else {
     // Never more than the handle's stated size (see resolve_part).
@@ -920,8 +920,8 @@ Result<Stream> resolve_part(const StreamHandle& h, const std::string& directory,
   Stream out;
   switch (h.code) {
     case code::kByteStream:
-      out.rs.bytes = h.data;
-      out.size = h.data.size();
+      out.rs.bytes = h.data();
+      out.size = h.data().size();
       return out;
     case code::kEmptySegmentFile:
       return out;
@@ -949,7 +949,7 @@ Result<Stream> resolve_part(const StreamHandle& h, const std::string& directory,
       std::string_view all = fb.value()->bytes();
       if (h.code == code::kSegmentFile) {
         if (!segment_fits(h, all.size())) return segment_outside(h, local, all.size());
-        out.rs.bytes = all.substr(static_cast<size_t>(h.start_pos), static_cast<size_t>(h.state_size));
+        out.rs.bytes = all.substr(static_cast<size_t>(h.start_pos()), static_cast<size_t>(h.state_size));
       } else if (h.state_size >= 0 && static_cast<uint64_t>(h.state_size) < all.size()) {
         // Never more than the handle's stated size: Flink wrote exactly that
         // many bytes, and every offset the format stores lies within them.
