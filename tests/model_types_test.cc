@@ -130,8 +130,41 @@ TEST(ModelTypes, Sizes) {
   std::printf("sizeof: StreamHandle %zu, KeyedHandle %zu, OperatorHandle %zu, SubtaskState %zu, OperatorState %zu\n",
               sizeof(StreamHandle), sizeof(KeyedHandle), sizeof(OperatorHandle), sizeof(SubtaskState),
               sizeof(OperatorState));
-  EXPECT_LE(sizeof(KeyedHandle), 344u);
-  EXPECT_LE(sizeof(SubtaskState), 1080u);
+  EXPECT_LE(sizeof(StreamHandle), 40u);  // the rare parts boxed (StreamHandleRare)
+  EXPECT_LE(sizeof(NamedHandle), 56u);
+  EXPECT_LE(sizeof(KeyedHandle), 312u);
+  EXPECT_LE(sizeof(SubtaskState), 952u);
+}
+
+TEST(ModelTypes, StreamHandleCopiesItsBoxedParts) {
+  StreamHandle seg;
+  seg.code = code::kSegmentFile;
+  seg.path = "chk-1/segment-7";
+  seg.state_size = 10;
+  seg.set_start_pos(4096);
+  seg.set_scope(1);
+  seg.set_data("logical-7");
+  StreamHandle copy = seg;
+  copy.set_start_pos(1);
+  copy.set_data("other");
+  EXPECT_EQ(seg.start_pos(), 4096);
+  EXPECT_EQ(seg.logical_file_id(), "logical-7");
+  EXPECT_EQ(copy.start_pos(), 1);
+  EXPECT_EQ(copy.scope(), 1);
+  EXPECT_EQ(copy.path, "chk-1/segment-7");
+  StreamHandle assigned;
+  assigned = seg;
+  EXPECT_EQ(assigned.data(), "logical-7");
+  EXPECT_EQ(assigned.size(), 10);
+
+  StreamHandle file;  // a path and a size: nothing boxed, the rare parts read as zero
+  file.code = code::kFile;
+  file.state_size = 5;
+  EXPECT_EQ(file.data(), "");
+  EXPECT_EQ(file.start_pos(), 0);
+  EXPECT_EQ(file.key_groups(), nullptr);
+  StreamHandle moved = std::move(seg);
+  EXPECT_EQ(moved.start_pos(), 4096);
 }
 
 }  // namespace

@@ -345,7 +345,7 @@ class Decoder {
       case code::kEmptySegmentFile:
         return;
       case code::kByteStream: {
-        if (!charge(1, sizeof(StreamHandleRare) + 16, "inline handles")) return;  // boxed: data
+        if (!charge(1, kBoxBytes, "inline handles")) return;
         h.path = r_.utf();
         int32_t len = r_.i32();
         if (!r_.check_count(len, 1, "inline state bytes")) return;
@@ -362,7 +362,7 @@ class Decoder {
         h.state_size = r_.i64();
         return;
       case code::kSegmentFile:
-        if (!charge(1, sizeof(StreamHandleRare) + 16, "segment handles")) return;  // boxed: position, scope, id
+        if (!charge(1, kBoxBytes, "segment handles")) return;
         h.set_start_pos(r_.i64());
         h.state_size = r_.i64();
         h.set_scope(r_.i32());
@@ -374,7 +374,7 @@ class Decoder {
           r_.fail_at(at, "handles nested too deeply");
           return;
         }
-        if (!charge(1, sizeof(KeyGroupsPart) + 32, "nested key-group handles")) return;
+        if (!charge(1, sizeof(KeyGroupsPart) + 32 + kBoxBytes, "nested key-group handles")) return;
         auto kg = std::make_shared<KeyGroupsPart>();
         decode_key_group_range_offsets(kg->range, kg->offsets);
         decode_stream(kg->delegate);
@@ -605,6 +605,8 @@ class Decoder {
   }
 
   static constexpr int kMaxDepth = 32;
+  // A StreamHandle of code 1, 3 or 15 allocates its StreamHandleRare box (plus malloc's header).
+  static constexpr size_t kBoxBytes = sizeof(StreamHandleRare) + 16;
   static constexpr uint64_t kBudgetBase = 256ull << 20;
   static constexpr uint64_t kBudgetPerInputByte = 32;
   uint64_t budget_ = 0;

@@ -124,11 +124,11 @@ class Encoder {
         utf(h.data(), "a logical file id");
         break;
       case code::kKeyGroups:
-        if (h.key_groups()) {
-          w_.i32(h.key_groups()->range.start);
-          w_.i32(h.key_groups()->range.count);
-          w_.bytes(h.key_groups()->offsets.raw);
-          stream(h.key_groups()->delegate);
+        if (const KeyGroupsPart* kg = h.key_groups()) {
+          w_.i32(kg->range.start);
+          w_.i32(kg->range.count);
+          w_.bytes(kg->offsets.raw);
+          stream(kg->delegate);
         }
         break;
       case code::kNull: case code::kPartitionableOperator: case code::kIncremental:

@@ -98,7 +98,8 @@ struct KeyGroupsPart;  // code 3 met where a stream handle is expected
 // The parts of a StreamHandle that only codes 1, 3 and 15 have. Most handles
 // (codes 2 and 6: a path and a size) carry none, so they are boxed: a
 // StreamHandle is 40 bytes instead of 72, and a checkpoint's million
-// shared-state entries take a third less memory (docs/architecture.md).
+// shared-state entries take a third less memory (docs/architecture.md, "The
+// typed model"). A copy of a handle copies its box.
 struct StreamHandleRare {
   int64_t start_pos = 0;  // 15
   int32_t scope = 0;      // 15: CheckpointedStateScope ordinal (0 EXCLUSIVE, 1 SHARED)
@@ -128,12 +129,12 @@ struct StreamHandle {
   int64_t start_pos() const { return rare_ ? rare_->start_pos : 0; }
   int32_t scope() const { return rare_ ? rare_->scope : 0; }
   const KeyGroupsPart* key_groups() const { return rare_ ? rare_->key_groups.get() : nullptr; }
+  KeyGroupsPart* key_groups() { return rare_ ? rare_->key_groups.get() : nullptr; }
   Str logical_file_id() const { return data(); }
   void set_data(Bytes b) { rare().data = b; }
   void set_start_pos(int64_t v) { rare().start_pos = v; }
   void set_scope(int32_t v) { rare().scope = v; }
   void set_key_groups(std::shared_ptr<KeyGroupsPart> k) { rare().key_groups = std::move(k); }
-  KeyGroupsPart* mutable_key_groups() { return rare_ ? rare_->key_groups.get() : nullptr; }
   // Flink's getStateSize().
   int64_t size() const;
 

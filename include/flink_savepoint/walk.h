@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <string>
-#include <type_traits>
 
 #include "flink_savepoint/model.h"
 
@@ -153,12 +152,8 @@ namespace detail {
 template <typename S, typename F>
 void walk_stream(S& h, HandleLocation& loc, F& f) {
   if (h.is_null()) return;
-  if (h.code == code::kKeyGroups) {
-    auto* kg = [&] {
-      if constexpr (std::is_const_v<S>) return h.key_groups();
-      else return h.mutable_key_groups();
-    }();
-    if (kg) walk_stream(kg->delegate, loc, f);
+  if (h.code == code::kKeyGroups && h.key_groups()) {
+    walk_stream(h.key_groups()->delegate, loc, f);
     return;
   }
   f(h, static_cast<const HandleLocation&>(loc));

@@ -53,16 +53,16 @@ struct Writer {
         w.field("start_pos", h.start_pos());
         break;
       case code::kKeyGroups:
-        if (h.key_groups()) {
+        if (const KeyGroupsPart* kg = h.key_groups()) {
           w.key("delegate");
-          stream(h.key_groups()->delegate);
+          stream(kg->delegate);
           if (opt.key_group_offsets) {
             w.key("key_group_offsets");
-            longs(w, h.key_groups()->offsets);
+            longs(w, kg->offsets);
           }
           w.key("key_group_range");
-          range(w, h.key_groups()->range);
-          w.field("offsets_count", static_cast<uint64_t>(h.key_groups()->offsets.size()));
+          range(w, kg->range);
+          w.field("offsets_count", static_cast<uint64_t>(kg->offsets.size()));
         }
         break;
       case code::kNull: case code::kPartitionableOperator: case code::kIncremental:
