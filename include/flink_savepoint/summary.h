@@ -73,10 +73,18 @@ struct FileList {
 };
 
 // list_files=false skips building the per-file list of strings; file_count is
-// always set (exact: paths are compared, not only hashed).
+// always set. With the list it is exact (paths are compared); without it, it
+// is the number of distinct 64-bit path hashes (two paths colliding, with a
+// chance of about n^2 / 2^65 for n paths, would count once).
 SnapshotSummary summarize(const Snapshot& s, bool list_files = true);
 // The same, with the file list as views into the model (when `files` is set).
 SnapshotSummary summarize(const Snapshot& s, FileList* files);
+
+namespace detail {
+// The number of distinct values (what the count without the list uses), in
+// time linear in their number whatever they are; exposed for its tests.
+int64_t count_distinct(const std::vector<uint64_t>& values);
+}  // namespace detail
 
 // Readable names.
 const char* stream_handle_type_name(HandleCode code);   // Flink's class names

@@ -564,20 +564,36 @@ inline uint64_t load64(const char* p) {
   std::memcpy(&v, p, 8);
   return v;
 }
+inline uint64_t load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+// The last 1 to 32 bytes are read as overlapping words (no copy into a
+// buffer): most of what is hashed is paths of 40 to 120 bytes.
 uint64_t hash_bytes(std::string_view s) {
   constexpr uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL,
                      k3 = 0x589965cc75374cc3ULL;
   const char* p = s.data();
   size_t n = s.size();
   uint64_t a = k0 ^ n, b = k3;
-  for (; n >= 32; p += 32, n -= 32) {
+  for (; n > 32; p += 32, n -= 32) {
     a = mum(load64(p) ^ k1, load64(p + 8) ^ a);
     b = mum(load64(p + 16) ^ k2, load64(p + 24) ^ b);
   }
-  char tail[32] = {};
-  if (n != 0) std::memcpy(tail, p, n);  // an empty view may carry a null data()
-  a = mum(load64(tail) ^ k1, load64(tail + 8) ^ a);
-  b = mum(load64(tail + 16) ^ k2, load64(tail + 24) ^ b);
+  uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+  if (n > 16) {
+    w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + n - 16), w3 = load64(p + n - 8);
+  } else if (n >= 8) {
+    w0 = load64(p), w1 = load64(p + n - 8);
+  } else if (n >= 4) {
+    w0 = load32(p), w1 = load32(p + n - 4);
+  } else if (n > 0) {  // an empty view may carry a null data()
+    w0 = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+         (static_cast<uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8) | static_cast<unsigned char>(p[n - 1]);
+  }
+  a = mum(w0 ^ k1, w1 ^ a);
+  b = mum(w2 ^ k2, w3 ^ b);
   return mum(a ^ k2 ^ (static_cast<uint64_t>(n) << 56), b ^ k1);
 }
 

@@ -52,29 +52,69 @@ uint64_t path_hash(std::string_view s) {
   return h ^ (h >> 29);
 }
 
-// The number of distinct values: LSD radix sort (4 passes of 16 bits), then
-// one scan.
-int64_t count_distinct(std::vector<uint64_t>& v) {
-  if (v.empty()) return 0;
-  std::vector<uint64_t> tmp(v.size());
-  std::vector<uint32_t> count(1 << 16);
-  for (int pass = 0; pass < 4; ++pass) {
-    int shift = pass * 16;
-    std::fill(count.begin(), count.end(), 0);
-    for (uint64_t x : v) count[(x >> shift) & 0xFFFF]++;
-    uint32_t sum = 0;
-    for (auto& c : count) {
-      uint32_t n = c;
-      c = sum;
-      sum += n;
-    }
-    for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
-    v.swap(tmp);
+}  // namespace
+
+// The number of distinct values: one pass scatters them into buckets by
+// their top bits (about 1,024 to a bucket), then each bucket is counted with a
+// small open-addressing set that stays in the L1/L2 cache. (Before: an LSD
+// radix sort, 4 passes of 16 bits, 1.4-2x slower from 600k values up.)
+int64_t detail::count_distinct(const std::vector<uint64_t>& v) {
+  const size_t n = v.size();
+  if (n == 0) return 0;
+  int bits = 0;
+  while (bits < 16 && (n >> bits) > 1024) ++bits;
+  const size_t buckets = size_t{1} << bits;
+  auto bucket_of = [bits](uint64_t x) -> size_t { return bits ? static_cast<size_t>(x >> (64 - bits)) : 0; };
+  std::vector<size_t> start(buckets + 1, 0);
+  for (uint64_t x : v) start[bucket_of(x) + 1]++;
+  for (size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  std::vector<uint64_t> part(n);
+  {
+    std::vector<size_t> at(start.begin(), start.end() - 1);
+    for (uint64_t x : v) part[at[bucket_of(x)]++] = x;
   }
-  int64_t n = 1;
-  for (size_t i = 1; i < v.size(); ++i) n += v[i] != v[i - 1];
-  return n;
+  int64_t distinct = 0;
+  std::vector<uint64_t> slots;  // 0 marks a free slot; the value 0 is counted apart
+  for (size_t b = 0; b < buckets; ++b) {
+    const size_t m = start[b + 1] - start[b];
+    if (m == 0) continue;
+    size_t cap = 16;
+    while (cap < 2 * m) cap <<= 1;
+    slots.assign(cap, 0);
+    bool zero = false;
+    int64_t found = 0;
+    // Hashes of crafted paths could pile up in a few slots: past a fixed
+    // budget of probes the bucket is sorted instead, so the work stays
+    // bounded by the input's size.
+    size_t budget = 8 * m + 64;
+    size_t i = start[b];
+    for (; i < start[b + 1]; ++i) {
+      const uint64_t h = part[i];
+      if (h == 0) {
+        found += !zero;
+        zero = true;
+        continue;
+      }
+      size_t j = static_cast<size_t>(h) & (cap - 1);
+      while (slots[j] != 0 && slots[j] != h && budget != 0) j = (j + 1) & (cap - 1), --budget;
+      if (budget == 0) break;
+      if (slots[j] == 0) {
+        slots[j] = h;
+        ++found;
+      }
+    }
+    if (i != start[b + 1]) {
+      auto first = part.begin() + static_cast<std::ptrdiff_t>(start[b]);
+      auto last = part.begin() + static_cast<std::ptrdiff_t>(start[b + 1]);
+      std::sort(first, last);
+      found = std::unique(first, last) - first;
+    }
+    distinct += found;
+  }
+  return distinct;
 }
+
+namespace {
 
 // Zeroed memory for a large index, from mmap with transparent huge pages
 // asked for: random probes into tens of MB of table otherwise cost a TLB miss
@@ -343,7 +383,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     }
   });
   for (size_t i = 0; i < queued; ++i) add_file(ring[(oldest + i) % kAhead]);
-  sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : count_distinct(hashes);
+  sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : detail::count_distinct(hashes);
   for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
     if (kind == PathKind::kDirectory) sum.absolute_paths++;
   });
