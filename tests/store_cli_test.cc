@@ -262,6 +262,34 @@ TEST(StoreCli, RelocateWithoutAnyMatchFails) {
   fs::remove_all(dir);
 }
 
+// libcurl is opened when a store is first used: a command on a local file
+// never loads it (the dynamic loader's trace names every library it maps), and
+// when it cannot be loaded a store path fails with exit 74, the reason and a
+// hint, in text and in JSON, instead of a crash or a silent success.
+TEST(StoreCli, LibcurlIsLoadedOnlyForStorePaths) {
+  fs::path dir = fs::temp_directory_path() / ("fsp-nocurl-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ASSERT_EQ(test::run_command(std::string(FSP_MAKE_SAMPLE_PATH) + " " + dir.string() + " >/dev/null").exit_code, 0);
+  auto local = test::run_command("LD_DEBUG=files " + test::cli_path() + " inspect " + dir.string() + " 2>&1");
+  EXPECT_EQ(local.exit_code, 0) << local.out;
+  EXPECT_NE(local.out.find("libstdc++"), std::string::npos) << "no loader trace: " << local.out;
+  EXPECT_EQ(local.out.find("libcurl"), std::string::npos) << local.out;
+
+  auto missing = test::run_command("FSP_LIBCURL=/nonexistent/libcurl.so.4 " + test::cli_path() + " inspect s3://bucket/job/chk-1 2>&1");
+  EXPECT_EQ(missing.exit_code, 74) << missing.out;
+  EXPECT_NE(missing.out.find("error: s3:// and gs:// need libcurl, which could not be loaded: /nonexistent/libcurl.so.4"),
+            std::string::npos) << missing.out;
+  EXPECT_NE(missing.out.find("hint: install libcurl 7.75 or newer"), std::string::npos) << missing.out;
+
+  auto not_curl = test::run_command("FSP_LIBCURL=libc.so.6 " + test::cli_path() + " inspect --json gs://bucket/job/chk-1 2>&1");
+  EXPECT_EQ(not_curl.exit_code, 74) << not_curl.out;
+  auto j = nlohmann::json::parse(not_curl.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << not_curl.out;
+  EXPECT_EQ(j["error"]["exit_code"], 74);
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("is too old or not libcurl: it lacks curl_global_init"), std::string::npos) << not_curl.out;
+  fs::remove_all(dir);
+}
+
 TEST(ManySnapshots, InspectJsonOverAllTestdataGivesOneLineEach) {
   FSP_REQUIRE_SHARED(shared);
   fs::path root = shared / "testdata";

@@ -7,24 +7,120 @@
 #include "flink_savepoint/s3_file_system.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 
 namespace fsp::io {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// libcurl is opened when a store is first used, not linked: loading it with
+// the TLS, Kerberos, LDAP and SSH libraries it links cost every command about
+// 6 ms at startup (half of `--version`), and most commands never touch a
+// store. The function types come from <curl/curl.h>, so every call is still
+// checked against the headers the tool was built with.
+struct CurlLibrary {
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_multi_init) multi_init = nullptr;
+  decltype(&::curl_multi_setopt) multi_setopt = nullptr;
+  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
+  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
+  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
+  decltype(&::curl_multi_perform) multi_perform = nullptr;
+  decltype(&::curl_multi_poll) multi_poll = nullptr;
+  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_reset) easy_reset = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+  decltype(&::curl_getdate) getdate = nullptr;
+};
+
+const CurlLibrary* g_curl = nullptr;  // set once loaded; a store exists only then
+
+// Opens libcurl once per process: $FSP_LIBCURL when set (a path or a name),
+// else the OpenSSL build's name, then the GnuTLS build's. The error says what
+// is missing.
+const std::optional<Error>& load_curl() {
+  static const std::optional<Error> failed = []() -> std::optional<Error> {
+    std::vector<std::string> names = {"libcurl.so.4", "libcurl-gnutls.so.4"};
+    if (const char* e = std::getenv("FSP_LIBCURL"); e && *e) names = {e};
+    std::string tried;
+    void* h = nullptr;
+    for (const auto& name : names) {
+      h = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (h) break;
+      const char* why = ::dlerror();
+      tried += (tried.empty() ? "" : "; ") + (why ? std::string(why) : name);
+    }
+    const char* hint = "install libcurl 7.75 or newer (Debian: apt-get install libcurl4), or set FSP_LIBCURL to its path";
+    if (!h) {
+      Error e = Error::io("s3:// and gs:// need libcurl, which could not be loaded: " + tried);
+      e.hint = hint;
+      return e;
+    }
+    static CurlLibrary lib;
+    bool ok = true;
+    std::string missing;
+    auto sym = [&](auto& fn, const char* name) {
+      void* f = ::dlsym(h, name);
+      if (!f) {
+        ok = false;
+        missing += std::string(missing.empty() ? "" : ", ") + name;
+        return;
+      }
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(f);
+    };
+    sym(lib.global_init, "curl_global_init");
+    sym(lib.multi_init, "curl_multi_init");
+    sym(lib.multi_setopt, "curl_multi_setopt");
+    sym(lib.multi_cleanup, "curl_multi_cleanup");
+    sym(lib.multi_add_handle, "curl_multi_add_handle");
+    sym(lib.multi_remove_handle, "curl_multi_remove_handle");
+    sym(lib.multi_perform, "curl_multi_perform");
+    sym(lib.multi_poll, "curl_multi_poll");
+    sym(lib.multi_info_read, "curl_multi_info_read");
+    sym(lib.easy_init, "curl_easy_init");
+    sym(lib.easy_reset, "curl_easy_reset");
+    sym(lib.easy_cleanup, "curl_easy_cleanup");
+    sym(lib.easy_setopt, "curl_easy_setopt");
+    sym(lib.easy_getinfo, "curl_easy_getinfo");
+    sym(lib.easy_strerror, "curl_easy_strerror");
+    sym(lib.slist_append, "curl_slist_append");
+    sym(lib.slist_free_all, "curl_slist_free_all");
+    sym(lib.getdate, "curl_getdate");
+    if (!ok) {
+      Error e = Error::io("the libcurl loaded for s3:// and gs:// is too old or not libcurl: it lacks " + missing);
+      e.hint = hint;
+      return e;
+    }
+    g_curl = &lib;
+    return std::nullopt;
+  }();
+  return failed;
+}
+
+const CurlLibrary& curl() { return *g_curl; }
 
 Status walk_xml(std::string_view x, const std::function<void(const std::string& path, std::string text)>& leaf);
 
@@ -186,13 +282,13 @@ class Pool {
  public:
   explicit Pool(const S3Settings& s) : settings_(s) {
     static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    multi_ = curl_multi_init();
-    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(s.max_connections));
+    std::call_once(once, [] { curl().global_init(CURL_GLOBAL_DEFAULT); });
+    multi_ = curl().multi_init();
+    curl().multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(s.max_connections));
   }
   ~Pool() {
-    for (CURL* e : idle_) curl_easy_cleanup(e);
-    curl_multi_cleanup(multi_);
+    for (CURL* e : idle_) curl().easy_cleanup(e);
+    curl().multi_cleanup(multi_);
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -221,16 +317,16 @@ class Pool {
         active[e] = t;
       }
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      curl().multi_perform(multi_, &running);
       int left = 0;
-      while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+      while (CURLMsg* m = curl().multi_info_read(multi_, &left)) {
         if (m->msg != CURLMSG_DONE) continue;
         CURL* e = m->easy_handle;
         Transfer* t = active[e];
         active.erase(e);
         t->code = m->data.result;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->status);
-        curl_multi_remove_handle(multi_, e);
+        curl().easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->status);
+        curl().multi_remove_handle(multi_, e);
         idle_.push_back(e);
         if (!t->too_large && retryable(*t) && t->attempts < settings_.max_attempts) {
           // Exponential backoff with jitter; Retry-After when the store sends one.
@@ -261,7 +357,7 @@ class Pool {
           continue;
         }
       }
-      curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
+      curl().multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
     }
     if (progress_shown) std::cerr << "\r\033[K" << std::flush;
   }
@@ -272,66 +368,66 @@ class Pool {
     if (!idle_.empty()) {
       e = idle_.back();
       idle_.pop_back();
-      curl_easy_reset(e);
+      curl().easy_reset(e);
     } else {
-      e = curl_easy_init();
+      e = curl().easy_init();
     }
     ++t.attempts;
     ++g_requests;
     t.reset_response();
-    curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.connect_timeout_s));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(settings_.low_speed_timeout_s));
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "flink-savepoint");
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(e, CURLOPT_URL, t.url.c_str());
+    curl().easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl().easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl().easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl().easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl().easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(e, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.connect_timeout_s));
+    curl().easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl().easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(settings_.low_speed_timeout_s));
+    curl().easy_setopt(e, CURLOPT_USERAGENT, "flink-savepoint");
+    curl().easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     std::string sigv4 = "aws:amz:" + settings_.region + ":s3";
-    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());  // copied by libcurl
-    curl_easy_setopt(e, CURLOPT_USERNAME, settings_.access_key_id.c_str());
-    curl_easy_setopt(e, CURLOPT_PASSWORD, settings_.secret_access_key.c_str());
+    curl().easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());  // copied by libcurl
+    curl().easy_setopt(e, CURLOPT_USERNAME, settings_.access_key_id.c_str());
+    curl().easy_setopt(e, CURLOPT_PASSWORD, settings_.secret_access_key.c_str());
     if (t.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+      curl().easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (t.method == "PUT") {
-      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
-      curl_easy_setopt(e, CURLOPT_READDATA, &t);
-      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
-      curl_easy_setopt(e, CURLOPT_SEEKDATA, &t);
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+      curl().easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl().easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
+      curl().easy_setopt(e, CURLOPT_READDATA, &t);
+      curl().easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+      curl().easy_setopt(e, CURLOPT_SEEKDATA, &t);
+      curl().easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
     } else if (t.method == "POST") {
-      curl_easy_setopt(e, CURLOPT_POST, 1L);
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+      curl().easy_setopt(e, CURLOPT_POST, 1L);
+      curl().easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
+      curl().easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
       g_sent += t.body.size();
     } else if (t.method != "GET") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.method.c_str());
+      curl().easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.method.c_str());
     }
     if (!settings_.connect_to.empty()) {
       connect_to_.reset();
       for (const auto& c : settings_.connect_to) connect_to_.append(c);
-      curl_easy_setopt(e, CURLOPT_CONNECT_TO, connect_to_.list);
+      curl().easy_setopt(e, CURLOPT_CONNECT_TO, connect_to_.list);
     }
     headers_[e].reset();
     auto& h = headers_[e];
     for (const auto& line : t.headers) h.append(line);
     if (!settings_.fixed_amz_date.empty()) h.append("x-amz-date: " + settings_.fixed_amz_date);
     if (!settings_.session_token.empty()) h.append("x-amz-security-token: " + settings_.session_token);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h.list);
-    curl_multi_add_handle(multi_, e);
+    curl().easy_setopt(e, CURLOPT_HTTPHEADER, h.list);
+    curl().multi_add_handle(multi_, e);
     return e;
   }
 
   struct Slist {
     curl_slist* list = nullptr;
-    void append(const std::string& s) { list = curl_slist_append(list, s.c_str()); }
+    void append(const std::string& s) { list = curl().slist_append(list, s.c_str()); }
     void reset() {
-      curl_slist_free_all(list);
+      curl().slist_free_all(list);
       list = nullptr;
     }
     ~Slist() { reset(); }
@@ -354,7 +450,7 @@ std::string store_variables(const S3Settings& s) {
 // What went wrong with a finished transfer, naming the URI and what to do.
 Error transfer_error(const Transfer& t, const std::string& uri, const S3Settings& s) {
   if (t.code != CURLE_OK && !t.too_large) {
-    Error e = Error::io(uri + ": " + (t.error_buffer[0] ? std::string(t.error_buffer) : curl_easy_strerror(t.code)) +
+    Error e = Error::io(uri + ": " + (t.error_buffer[0] ? std::string(t.error_buffer) : curl().easy_strerror(t.code)) +
                         " (after " + std::to_string(t.attempts) + " attempt(s))");
     e.hint = s.endpoint.empty() ? "check the network and the region (" + s.region + ", from " + s.region_source + ")"
                                 : "check that the store at " + s.endpoint + " is reachable (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3)";
@@ -496,7 +592,7 @@ class S3FileSystem : public FileSystem, public std::enable_shared_from_this<S3Fi
 
   static int64_t parse_http_date_ms(const std::string& s) {
     if (s.empty()) return 0;
-    time_t t = curl_getdate(s.c_str(), nullptr);
+    time_t t = curl().getdate(s.c_str(), nullptr);
     return t < 0 ? 0 : static_cast<int64_t>(t) * 1000;
   }
 
@@ -1068,7 +1164,34 @@ TransferStats object_store_stats() {
   return {g_requests.load(), g_retries.load(), g_received.load(), g_sent.load(), g_copies.load(), g_multipart.load(), g_aborts.load()};
 }
 
+namespace {
+
+// What stands for a store when libcurl cannot be loaded: every call says why.
+class UnavailableStore : public FileSystem {
+ public:
+  UnavailableStore(std::vector<std::string> schemes, Error why) : schemes_(std::move(schemes)), why_(std::move(why)) {}
+  std::vector<std::string> schemes() const override { return schemes_; }
+  Result<FileInfo> stat(const std::string&) override { return why_; }
+  Result<std::vector<FileInfo>> list(const std::string&, bool) override { return why_; }
+  Result<std::shared_ptr<const Buffer>> read(const std::string&, const ReadOptions&) override { return why_; }
+  Result<std::unique_ptr<RandomAccessFile>> open(const std::string&) override { return why_; }
+  Result<std::unique_ptr<WritableFile>> create(const std::string&, const WriteOptions&) override { return why_; }
+  Status remove(const std::string&) override { return why_; }
+  Result<bool> copy(const std::string&, const std::string&, uint64_t) override { return why_; }
+
+ private:
+  std::vector<std::string> schemes_;
+  Error why_;
+};
+
+}  // namespace
+
 std::shared_ptr<FileSystem> make_s3_file_system(S3Settings settings) {
+  if (const auto& failed = load_curl()) {
+    std::vector<std::string> schemes = settings.store == "gs" ? std::vector<std::string>{"gs"}
+                                                              : std::vector<std::string>{"s3", "s3a", "s3n", "s3p"};
+    return std::make_shared<UnavailableStore>(std::move(schemes), *failed);
+  }
   return std::make_shared<S3FileSystem>(std::move(settings));
 }
 
