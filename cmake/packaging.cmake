@@ -40,8 +40,9 @@ set(CPACK_GENERATOR "DEB;TGZ")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # dependencies from the Debian libraries it links (librocksdb, snappy, ...)
-# libcurl is opened with dlopen when a store is used (so dpkg-shlibdeps cannot see it): named here.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.75.0)")
+# libcurl and libarchive are opened with dlopen when a store or an archive is used (so
+# dpkg-shlibdeps cannot see them): named here.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.75.0), libarchive13")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "flink-savepoint reads Apache Flink savepoint and checkpoint _metadata files and the state files\n they point to, without a JVM and without the job's classes: inspect, check (will the new job\n restore from it?), relocate and lint.")

@@ -406,5 +406,30 @@ TEST(CopyArchive, MembersThatEscapeDestOrAreLinksAreRefused) {
   EXPECT_FALSE(fs::exists(t.path / "evil"));
 }
 
+// libarchive is opened when an archive is used: when it cannot be loaded,
+// writing and reading an archive fail with exit 74, the loader's reason and a
+// hint, and nothing is written; a plain copy does not need it.
+TEST(CopyArchive, WithoutLibarchiveArchivesFailCleanlyAndPlainCopiesWork) {
+  FSP_REQUIRE_SHARED(shared);
+  fs::path src = shared / "testdata" / "flink-repo" / test::kSource;
+  TempDir t;
+  const std::string env = "FSP_LIBARCHIVE=/nonexistent/libarchive.so.13 ";
+  auto w = test::run_command(env + test::cli_path() + " copy " + src.string() + " " + (t.path / "a.tar.zst").string() + " 2>&1");
+  EXPECT_EQ(w.exit_code, 74) << w.out;
+  EXPECT_NE(w.out.find("error: .tar.zst archives need libarchive, which could not be loaded: /nonexistent/libarchive.so.13"),
+            std::string::npos) << w.out;
+  EXPECT_NE(w.out.find("hint: install libarchive"), std::string::npos) << w.out;
+  EXPECT_FALSE(fs::exists(t.path / "a.tar.zst"));
+  auto made = test::run_command(test::cli_path() + " copy " + src.string() + " " + (t.path / "b.tar.zst").string());
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  auto r = test::run_command(env + test::cli_path() + " copy " + (t.path / "b.tar.zst").string() + " " + (t.path / "unpacked").string() + " 2>&1");
+  EXPECT_EQ(r.exit_code, 74) << r.out;
+  EXPECT_NE(r.out.find("need libarchive, which could not be loaded"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(t.path / "unpacked" / "_metadata"));
+  auto plain = test::run_command(env + test::cli_path() + " copy " + src.string() + " " + (t.path / "plain").string());
+  EXPECT_EQ(plain.exit_code, 0) << plain.out;
+  EXPECT_TRUE(fs::is_regular_file(t.path / "plain" / "_metadata"));
+}
+
 }  // namespace
 }  // namespace fsp

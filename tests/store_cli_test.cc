@@ -263,7 +263,8 @@ TEST(StoreCli, RelocateWithoutAnyMatchFails) {
 }
 
 // libcurl is opened when a store is first used: a command on a local file
-// never loads it (the dynamic loader's trace names every library it maps), and
+// never loads it, nor libarchive (the dynamic loader's trace names every
+// library it maps), and
 // when it cannot be loaded a store path fails with exit 74, the reason and a
 // hint, in text and in JSON, instead of a crash or a silent success.
 TEST(StoreCli, LibcurlIsLoadedOnlyForStorePaths) {
@@ -274,6 +275,7 @@ TEST(StoreCli, LibcurlIsLoadedOnlyForStorePaths) {
   EXPECT_EQ(local.exit_code, 0) << local.out;
   EXPECT_NE(local.out.find("libstdc++"), std::string::npos) << "no loader trace: " << local.out;
   EXPECT_EQ(local.out.find("libcurl"), std::string::npos) << local.out;
+  EXPECT_EQ(local.out.find("libarchive"), std::string::npos) << local.out;
 
   auto missing = test::run_command("FSP_LIBCURL=/nonexistent/libcurl.so.4 " + test::cli_path() + " inspect s3://bucket/job/chk-1 2>&1");
   EXPECT_EQ(missing.exit_code, 74) << missing.out;

@@ -13,10 +13,89 @@
 #include "flink_savepoint/file_system.h"
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/relocate.h"
+#include "flink_savepoint/shared_library_internal.h"
 #include "flink_savepoint/walk.h"
 
 namespace fsp {
 namespace {
+
+// libarchive is opened when an archive is first read or written, not linked
+// (shared_library_internal.h): with libxml2 and ICU it cost every command
+// about 1.5 ms and 35 MB of address space at startup.
+struct ArchiveLibrary {
+  decltype(&::archive_write_new) write_new = nullptr;
+  decltype(&::archive_write_free) write_free = nullptr;
+  decltype(&::archive_read_new) read_new = nullptr;
+  decltype(&::archive_read_free) read_free = nullptr;
+  decltype(&::archive_error_string) error_string = nullptr;
+  decltype(&::archive_write_set_format_pax_restricted) write_set_format_pax_restricted = nullptr;
+  decltype(&::archive_write_add_filter_zstd) write_add_filter_zstd = nullptr;
+  decltype(&::archive_write_set_bytes_in_last_block) write_set_bytes_in_last_block = nullptr;
+  decltype(&::archive_write_open2) write_open2 = nullptr;
+  decltype(&::archive_write_header) write_header = nullptr;
+  decltype(&::archive_write_data) write_data = nullptr;
+  decltype(&::archive_write_close) write_close = nullptr;
+  decltype(&::archive_read_support_filter_zstd) read_support_filter_zstd = nullptr;
+  decltype(&::archive_read_support_format_tar) read_support_format_tar = nullptr;
+  decltype(&::archive_read_open) read_open = nullptr;
+  decltype(&::archive_read_next_header) read_next_header = nullptr;
+  decltype(&::archive_read_data) read_data = nullptr;
+  decltype(&::archive_entry_new) entry_new = nullptr;
+  decltype(&::archive_entry_free) entry_free = nullptr;
+  decltype(&::archive_entry_set_pathname) entry_set_pathname = nullptr;
+  decltype(&::archive_entry_set_size) entry_set_size = nullptr;
+  decltype(&::archive_entry_set_filetype) entry_set_filetype = nullptr;
+  decltype(&::archive_entry_set_perm) entry_set_perm = nullptr;
+  decltype(&::archive_entry_pathname) entry_pathname = nullptr;
+  decltype(&::archive_entry_hardlink) entry_hardlink = nullptr;
+  decltype(&::archive_entry_symlink) entry_symlink = nullptr;
+  decltype(&::archive_entry_filetype) entry_filetype = nullptr;
+  decltype(&::archive_entry_size_is_set) entry_size_is_set = nullptr;
+  decltype(&::archive_entry_size) entry_size = nullptr;
+};
+const ArchiveLibrary* g_la = nullptr;  // set once loaded
+
+const std::optional<Error>& load_libarchive() {
+  static const std::optional<Error> failed = []() -> std::optional<Error> {
+    SharedLibrary so({"libarchive.so.13"}, "FSP_LIBARCHIVE");
+    static ArchiveLibrary lib;
+    so.bind(lib.write_new, "archive_write_new");
+    so.bind(lib.write_free, "archive_write_free");
+    so.bind(lib.read_new, "archive_read_new");
+    so.bind(lib.read_free, "archive_read_free");
+    so.bind(lib.error_string, "archive_error_string");
+    so.bind(lib.write_set_format_pax_restricted, "archive_write_set_format_pax_restricted");
+    so.bind(lib.write_add_filter_zstd, "archive_write_add_filter_zstd");
+    so.bind(lib.write_set_bytes_in_last_block, "archive_write_set_bytes_in_last_block");
+    so.bind(lib.write_open2, "archive_write_open2");
+    so.bind(lib.write_header, "archive_write_header");
+    so.bind(lib.write_data, "archive_write_data");
+    so.bind(lib.write_close, "archive_write_close");
+    so.bind(lib.read_support_filter_zstd, "archive_read_support_filter_zstd");
+    so.bind(lib.read_support_format_tar, "archive_read_support_format_tar");
+    so.bind(lib.read_open, "archive_read_open");
+    so.bind(lib.read_next_header, "archive_read_next_header");
+    so.bind(lib.read_data, "archive_read_data");
+    so.bind(lib.entry_new, "archive_entry_new");
+    so.bind(lib.entry_free, "archive_entry_free");
+    so.bind(lib.entry_set_pathname, "archive_entry_set_pathname");
+    so.bind(lib.entry_set_size, "archive_entry_set_size");
+    so.bind(lib.entry_set_filetype, "archive_entry_set_filetype");
+    so.bind(lib.entry_set_perm, "archive_entry_set_perm");
+    so.bind(lib.entry_pathname, "archive_entry_pathname");
+    so.bind(lib.entry_hardlink, "archive_entry_hardlink");
+    so.bind(lib.entry_symlink, "archive_entry_symlink");
+    so.bind(lib.entry_filetype, "archive_entry_filetype");
+    so.bind(lib.entry_size_is_set, "archive_entry_size_is_set");
+    so.bind(lib.entry_size, "archive_entry_size");
+    auto e = so.error("libarchive", ".tar.zst archives",
+                      "install libarchive 3.3 or newer (Debian: apt-get install libarchive13), or set FSP_LIBARCHIVE to its path");
+    if (!e) g_la = &lib;
+    return e;
+  }();
+  return failed;
+}
+const ArchiveLibrary& la() { return *g_la; }
 
 // Inside an archive every file is named relative to the snapshot directory;
 // _metadata names the directory this placeholder (segment files keep an
@@ -27,14 +106,14 @@ constexpr uint64_t kChunk = 1u << 20;
 constexpr size_t kMaxMetadata = size_t{1} << 30;
 
 struct ArchiveFree {
-  void operator()(struct archive* a) const { archive_write_free(a); }
+  void operator()(struct archive* a) const { la().write_free(a); }
 };
 struct ReadFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  void operator()(struct archive* a) const { la().read_free(a); }
 };
 
 std::string la_error(struct archive* a) {
-  const char* e = archive_error_string(a);
+  const char* e = la().error_string(a);
   return e ? e : "unknown libarchive error";
 }
 
@@ -110,6 +189,7 @@ Result<CopyReport> copy_to_archive(SnapshotFile& sf, const std::string& archive_
   }
   rep.skipped = 0;
   if (options.dry_run) return rep;
+  if (const auto& e = load_libarchive()) return *e;
   auto bytes = encode_metadata(sf.snapshot);
   if (!bytes) return bytes.take_error();
 
@@ -122,28 +202,28 @@ Result<CopyReport> copy_to_archive(SnapshotFile& sf, const std::string& archive_
   auto out = (*fs)->create(archive_uri, wo);
   if (!out) return out.take_error();
   Sink sink{out->get(), std::nullopt};
-  std::unique_ptr<struct archive, ArchiveFree> a(archive_write_new());
-  if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK || archive_write_add_filter_zstd(a.get()) != ARCHIVE_OK)
+  std::unique_ptr<struct archive, ArchiveFree> a(la().write_new());
+  if (la().write_set_format_pax_restricted(a.get()) != ARCHIVE_OK || la().write_add_filter_zstd(a.get()) != ARCHIVE_OK)
     return Error::io("cannot set up the .tar.zst writer: " + la_error(a.get()));
   // No zero padding after the compressed stream (it would not be zstd data).
-  archive_write_set_bytes_in_last_block(a.get(), 1);
-  if (archive_write_open2(a.get(), &sink, nullptr, write_cb, nullptr, nullptr) != ARCHIVE_OK)
+  la().write_set_bytes_in_last_block(a.get(), 1);
+  if (la().write_open2(a.get(), &sink, nullptr, write_cb, nullptr, nullptr) != ARCHIVE_OK)
     return Error::io("cannot write " + archive_uri + ": " + la_error(a.get()));
 
   auto add_member = [&](const std::string& name, uint64_t size, const std::function<Status(uint64_t, std::string&)>& chunk) -> Status {
-    std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(archive_entry_new(), archive_entry_free);
-    archive_entry_set_pathname(e.get(), name.c_str());
-    archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
-    archive_entry_set_filetype(e.get(), AE_IFREG);
-    archive_entry_set_perm(e.get(), 0644);
-    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK)
+    std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(la().entry_new(), la().entry_free);
+    la().entry_set_pathname(e.get(), name.c_str());
+    la().entry_set_size(e.get(), static_cast<la_int64_t>(size));
+    la().entry_set_filetype(e.get(), AE_IFREG);
+    la().entry_set_perm(e.get(), 0644);
+    if (la().write_header(a.get(), e.get()) != ARCHIVE_OK)
       return sink.error ? *sink.error : Error::io("cannot write " + archive_uri + ": " + la_error(a.get()));
     std::string buf;
     for (uint64_t at = 0; at < size;) {
       Status s = chunk(at, buf);
       if (!s) return s;
       if (buf.empty()) return Error::io(name + " ended at byte " + std::to_string(at) + " of " + std::to_string(size));
-      if (archive_write_data(a.get(), buf.data(), buf.size()) < 0)
+      if (la().write_data(a.get(), buf.data(), buf.size()) < 0)
         return sink.error ? *sink.error : Error::io("cannot write " + archive_uri + ": " + la_error(a.get()));
       at += buf.size();
     }
@@ -168,7 +248,7 @@ Result<CopyReport> copy_to_archive(SnapshotFile& sf, const std::string& archive_
     return {};
   });
   if (!s) return s.take_error();
-  if (archive_write_close(a.get()) != ARCHIVE_OK)
+  if (la().write_close(a.get()) != ARCHIVE_OK)
     return sink.error ? *sink.error : Error::io("cannot finish " + archive_uri + ": " + la_error(a.get()));
   Status c = (*out)->commit();
   if (!c) return c.take_error();
@@ -178,6 +258,7 @@ Result<CopyReport> copy_to_archive(SnapshotFile& sf, const std::string& archive_
 
 Result<CopyReport> copy_from_archive(const std::string& archive_uri, const CopyOptions& options) {
   if (options.dest.empty()) return Error::usage("copy needs a destination directory");
+  if (const auto& e = load_libarchive()) return *e;
   const bool local = [&] {
     std::string s = io::uri_scheme(options.dest);
     return s.empty() || s == "file";
@@ -192,10 +273,10 @@ Result<CopyReport> copy_from_archive(const std::string& archive_uri, const CopyO
   auto in = (*fs)->open(archive_uri);
   if (!in) return in.take_error();
   Source src{in->get(), 0, {}, std::nullopt};
-  std::unique_ptr<struct archive, ReadFree> a(archive_read_new());
-  archive_read_support_filter_zstd(a.get());
-  archive_read_support_format_tar(a.get());
-  if (archive_read_open(a.get(), &src, nullptr, read_cb, nullptr) != ARCHIVE_OK)
+  std::unique_ptr<struct archive, ReadFree> a(la().read_new());
+  la().read_support_filter_zstd(a.get());
+  la().read_support_format_tar(a.get());
+  if (la().read_open(a.get(), &src, nullptr, read_cb, nullptr) != ARCHIVE_OK)
     return src.error ? *src.error : Error::data(archive_uri + " is not a .tar.zst archive: " + la_error(a.get()));
 
   CopyReport rep;
@@ -205,24 +286,24 @@ Result<CopyReport> copy_from_archive(const std::string& archive_uri, const CopyO
   std::string buf(kChunk, '\0');
   for (;;) {
     struct archive_entry* e = nullptr;
-    int r = archive_read_next_header(a.get(), &e);
+    int r = la().read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       return src.error ? *src.error : Error::data(archive_uri + ": " + la_error(a.get()));
-    const char* raw = archive_entry_pathname(e);
+    const char* raw = la().entry_pathname(e);
     std::string name = clean_member(raw ? raw : "");
     // Nothing outside DEST, and no links: a member is a regular file (or a directory) below DEST.
     if (unsafe_member(name))
       return Error::data(archive_uri + ": the member '" + std::string(raw ? raw : "") +
                          "' escapes the destination (an absolute name or a '..' component); nothing of it is written and no _metadata");
-    if (archive_entry_hardlink(e) || archive_entry_symlink(e) || archive_entry_filetype(e) == AE_IFLNK)
+    if (la().entry_hardlink(e) || la().entry_symlink(e) || la().entry_filetype(e) == AE_IFLNK)
       return Error::data(archive_uri + ": the member '" + name + "' is a link; snapshot archives hold regular files only");
-    if (archive_entry_filetype(e) == AE_IFDIR) continue;
-    if (archive_entry_filetype(e) != AE_IFREG)
+    if (la().entry_filetype(e) == AE_IFDIR) continue;
+    if (la().entry_filetype(e) != AE_IFREG)
       return Error::data(archive_uri + ": the member '" + name + "' is not a regular file");
-    const uint64_t size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+    const uint64_t size = la().entry_size_is_set(e) ? static_cast<uint64_t>(la().entry_size(e)) : 0;
     auto read_chunk = [&]() -> Result<size_t> {
-      la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+      la_ssize_t n = la().read_data(a.get(), buf.data(), buf.size());
       if (n < 0) return src.error ? *src.error : Error::data(archive_uri + ": " + la_error(a.get()));
       return static_cast<size_t>(n);
     };

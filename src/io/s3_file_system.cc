@@ -5,9 +5,9 @@
 // or a multipart upload above S3Settings::multipart_threshold.
 // See docs/stores.md.
 #include "flink_savepoint/s3_file_system.h"
+#include "flink_savepoint/shared_library_internal.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,11 +30,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// libcurl is opened when a store is first used, not linked: loading it with
-// the TLS, Kerberos, LDAP and SSH libraries it links cost every command about
-// 6 ms at startup (half of `--version`), and most commands never touch a
-// store. The function types come from <curl/curl.h>, so every call is still
-// checked against the headers the tool was built with.
+// libcurl is opened when a store is first used, not linked
+// (shared_library_internal.h): loading it with the TLS, Kerberos, LDAP and SSH
+// libraries it links cost every command about 6 ms at startup.
 struct CurlLibrary {
   decltype(&::curl_global_init) global_init = nullptr;
   decltype(&::curl_multi_init) multi_init = nullptr;
@@ -59,63 +57,33 @@ struct CurlLibrary {
 const CurlLibrary* g_curl = nullptr;  // set once loaded; a store exists only then
 
 // Opens libcurl once per process: $FSP_LIBCURL when set (a path or a name),
-// else the OpenSSL build's name, then the GnuTLS build's. The error says what
-// is missing.
+// else the OpenSSL build's name, then the GnuTLS build's.
 const std::optional<Error>& load_curl() {
   static const std::optional<Error> failed = []() -> std::optional<Error> {
-    std::vector<std::string> names = {"libcurl.so.4", "libcurl-gnutls.so.4"};
-    if (const char* e = std::getenv("FSP_LIBCURL"); e && *e) names = {e};
-    std::string tried;
-    void* h = nullptr;
-    for (const auto& name : names) {
-      h = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (h) break;
-      const char* why = ::dlerror();
-      tried += (tried.empty() ? "" : "; ") + (why ? std::string(why) : name);
-    }
-    const char* hint = "install libcurl 7.75 or newer (Debian: apt-get install libcurl4), or set FSP_LIBCURL to its path";
-    if (!h) {
-      Error e = Error::io("s3:// and gs:// need libcurl, which could not be loaded: " + tried);
-      e.hint = hint;
-      return e;
-    }
+    SharedLibrary so({"libcurl.so.4", "libcurl-gnutls.so.4"}, "FSP_LIBCURL");
     static CurlLibrary lib;
-    bool ok = true;
-    std::string missing;
-    auto sym = [&](auto& fn, const char* name) {
-      void* f = ::dlsym(h, name);
-      if (!f) {
-        ok = false;
-        missing += std::string(missing.empty() ? "" : ", ") + name;
-        return;
-      }
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(f);
-    };
-    sym(lib.global_init, "curl_global_init");
-    sym(lib.multi_init, "curl_multi_init");
-    sym(lib.multi_setopt, "curl_multi_setopt");
-    sym(lib.multi_cleanup, "curl_multi_cleanup");
-    sym(lib.multi_add_handle, "curl_multi_add_handle");
-    sym(lib.multi_remove_handle, "curl_multi_remove_handle");
-    sym(lib.multi_perform, "curl_multi_perform");
-    sym(lib.multi_poll, "curl_multi_poll");
-    sym(lib.multi_info_read, "curl_multi_info_read");
-    sym(lib.easy_init, "curl_easy_init");
-    sym(lib.easy_reset, "curl_easy_reset");
-    sym(lib.easy_cleanup, "curl_easy_cleanup");
-    sym(lib.easy_setopt, "curl_easy_setopt");
-    sym(lib.easy_getinfo, "curl_easy_getinfo");
-    sym(lib.easy_strerror, "curl_easy_strerror");
-    sym(lib.slist_append, "curl_slist_append");
-    sym(lib.slist_free_all, "curl_slist_free_all");
-    sym(lib.getdate, "curl_getdate");
-    if (!ok) {
-      Error e = Error::io("the libcurl loaded for s3:// and gs:// is too old or not libcurl: it lacks " + missing);
-      e.hint = hint;
-      return e;
-    }
-    g_curl = &lib;
-    return std::nullopt;
+    so.bind(lib.global_init, "curl_global_init");
+    so.bind(lib.multi_init, "curl_multi_init");
+    so.bind(lib.multi_setopt, "curl_multi_setopt");
+    so.bind(lib.multi_cleanup, "curl_multi_cleanup");
+    so.bind(lib.multi_add_handle, "curl_multi_add_handle");
+    so.bind(lib.multi_remove_handle, "curl_multi_remove_handle");
+    so.bind(lib.multi_perform, "curl_multi_perform");
+    so.bind(lib.multi_poll, "curl_multi_poll");
+    so.bind(lib.multi_info_read, "curl_multi_info_read");
+    so.bind(lib.easy_init, "curl_easy_init");
+    so.bind(lib.easy_reset, "curl_easy_reset");
+    so.bind(lib.easy_cleanup, "curl_easy_cleanup");
+    so.bind(lib.easy_setopt, "curl_easy_setopt");
+    so.bind(lib.easy_getinfo, "curl_easy_getinfo");
+    so.bind(lib.easy_strerror, "curl_easy_strerror");
+    so.bind(lib.slist_append, "curl_slist_append");
+    so.bind(lib.slist_free_all, "curl_slist_free_all");
+    so.bind(lib.getdate, "curl_getdate");
+    auto e = so.error("libcurl", "s3:// and gs://",
+                      "install libcurl 7.75 or newer (Debian: apt-get install libcurl4), or set FSP_LIBCURL to its path");
+    if (!e) g_curl = &lib;
+    return e;
   }();
   return failed;
 }
