@@ -114,9 +114,30 @@ void for_each_stream_handle(SnapshotT& s, F&& f) {
   }
 }
 
+// Calls f(Str& dir, PathKind::kDirectory, const HandleLocation&) for the
+// directory strings of file-merging operator handles (code 17) only: the
+// subtask states are visited, not the million stream handles below them.
+template <typename SnapshotT, typename F>
+void for_each_directory(SnapshotT& s, F&& f) {
+  HandleLocation loc;
+  for (size_t i = 0; i < s.operators.size(); ++i) {
+    loc.op_index = i;
+    for (auto& st : s.operators[i].subtasks) {
+      loc.subtask = st.index;
+      loc.role = "directory";
+      for (auto* o : {&st.managed_operator, &st.raw_operator}) {
+        if (o->code != code::kSegmentPartitionableOperator) continue;
+        loc.slot = o == &st.managed_operator ? "managed operator state" : "raw operator state";
+        f(o->task_owned_dir, PathKind::kDirectory, loc);
+        f(o->shared_dir, PathKind::kDirectory, loc);
+      }
+    }
+  }
+}
+
 // Calls f(Str& path, PathKind, const HandleLocation&) for every path-like
-// string: stream handle paths and the directory strings of file-merging
-// operator handles.
+// string: stream handle paths, then the directory strings of file-merging
+// operator handles (for_each_directory).
 template <typename SnapshotT, typename F>
 void for_each_path(SnapshotT& s, F&& f) {
   for_each_stream_handle(s, [&](auto& h, const HandleLocation& loc) {
@@ -132,20 +153,7 @@ void for_each_path(SnapshotT& s, F&& f) {
       case code::kSegmentPartitionableOperator: break;
     }
   });
-  HandleLocation loc;
-  for (size_t i = 0; i < s.operators.size(); ++i) {
-    loc.op_index = i;
-    for (auto& st : s.operators[i].subtasks) {
-      loc.subtask = st.index;
-      loc.role = "directory";
-      for (auto* o : {&st.managed_operator, &st.raw_operator}) {
-        if (o->code != code::kSegmentPartitionableOperator) continue;
-        loc.slot = o == &st.managed_operator ? "managed operator state" : "raw operator state";
-        f(o->task_owned_dir, PathKind::kDirectory, loc);
-        f(o->shared_dir, PathKind::kDirectory, loc);
-      }
-    }
-  }
+  for_each_directory(s, f);
 }
 
 namespace detail {

@@ -192,8 +192,8 @@ Result<CopyReport> copy_snapshot(SnapshotFile& sf, const CopyOptions& o) {
     }
   });
   if (error) return std::move(*error);
-  for_each_path(std::as_const(s), [&](const Str& p, PathKind kind, const HandleLocation&) {
-    if (kind == PathKind::kDirectory && !p.empty()) rule_dirs.insert(std::string(p));
+  for_each_directory(std::as_const(s), [&](const Str& p, PathKind, const HandleLocation&) {
+    if (!p.empty()) rule_dirs.insert(std::string(p));
   });
 
   // The paths for the new place: every directory holding a referenced file

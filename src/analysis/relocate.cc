@@ -366,8 +366,8 @@ VerifyReport verify_files(const Snapshot& s, const std::string& snapshot_dir, co
       case code::kEmptySegmentFile: case code::kSegmentPartitionableOperator: break;
     }
   });
-  for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation& loc) {
-    if (kind == PathKind::kDirectory && !p.empty()) note(p, false, loc, [&](Expect& e) { e.directory = true; });
+  for_each_directory(s, [&](const Str& p, PathKind, const HandleLocation& loc) {
+    if (!p.empty()) note(p, false, loc, [&](Expect& e) { e.directory = true; });
   });
 
   rep.not_checked = remote.size();
@@ -637,8 +637,7 @@ Digest digest_handles(const Snapshot& s, const PathRewriter& rewrite = {}) {
     d.mix(static_cast<uint64_t>(loc.subtask));
     ++d.count;
   });
-  for_each_path(s, [&](const Str& p, PathKind kind, const HandleLocation&) {
-    if (kind != PathKind::kDirectory) return;
+  for_each_directory(s, [&](const Str& p, PathKind kind, const HandleLocation&) {
     HandleCode unused = code::kNull;
     d.str(rewrite ? rewritten(p, kind, unused) : p);
     ++d.count;

@@ -384,9 +384,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   });
   for (size_t i = 0; i < queued; ++i) add_file(ring[(oldest + i) % kAhead]);
   sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : detail::count_distinct(hashes);
-  for_each_path(s, [&](const Str&, PathKind kind, const HandleLocation&) {
-    if (kind == PathKind::kDirectory) sum.absolute_paths++;
-  });
+  for_each_directory(s, [&](const Str&, PathKind, const HandleLocation&) { sum.absolute_paths++; });
   sum.self_contained = sum.absolute_paths == 0;
   return sum;
 }

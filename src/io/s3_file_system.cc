@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -23,7 +22,6 @@
 #include <optional>
 #include <random>
 #include <thread>
-#include <type_traits>
 
 namespace fsp::io {
 namespace {
