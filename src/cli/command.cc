@@ -289,4 +289,11 @@ Result<SnapshotFile> open_input(const std::string& path) {
   return open_snapshot(path);
 }
 
+void keep_until_exit(SnapshotFile&& sf) {
+  // Reachable from a static, so leak checkers do not report it.
+  static SnapshotFile* kept = nullptr;
+  if (kept) return;  // one is enough; a second is destroyed normally
+  kept = new SnapshotFile(std::move(sf));
+}
+
 }  // namespace fsp::cli

@@ -215,6 +215,7 @@ int run(Context& ctx, const InspectOptions& o, const std::string& path, bool lin
     JsonWriter w(std::cout, line ? -1 : 2);
     write_snapshot_json(w, s, jo, extras);
     w.newline();
+    if (!line) keep_until_exit(std::move(*sf));
     return 0;
   }
   SnapshotSummary sum = summarize(s, /*list_files=*/false);
@@ -222,6 +223,7 @@ int run(Context& ctx, const InspectOptions& o, const std::string& path, bool lin
   print_operators(s, sum, o.uids);
   if (o.handles) print_handles(s);
   if (o.states) print_states(s, states, o.uids);
+  if (!line) keep_until_exit(std::move(*sf));
   return 0;
 }
 
