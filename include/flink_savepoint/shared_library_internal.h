@@ -40,4 +40,32 @@ class SharedLibrary {
   std::string missing_;  // symbols not found
 };
 
+// The function table `Table` of one library, loaded the first time load() is
+// called (thread-safe) and the same afterwards: `bind(SharedLibrary&, Table&)`
+// binds its members. get() is valid once load() has returned no error.
+template <class Table>
+class LibraryTable {
+ public:
+  template <class Bind>
+  static const std::optional<Error>& load(std::vector<std::string> names, const char* env, Bind bind, std::string_view what,
+                                          std::string_view needed_for, std::string_view hint) {
+    static const std::optional<Error> failed = [&]() -> std::optional<Error> {
+      SharedLibrary so(std::move(names), env);
+      bind(so, table_);
+      return so.error(what, needed_for, hint);
+    }();
+    return failed;
+  }
+  static const Table& get() { return table_; }
+
+ private:
+  static inline Table table_{};
+};
+
 }  // namespace fsp
+
+// With a list macro LIST(X) naming each function once (X(easy_init) ...):
+// FSP_LIBRARY_MEMBER(prefix) declares a member `name` typed from the header's
+// `prefix##name`, FSP_LIBRARY_BIND(prefix) binds it (`so` and `lib` in scope).
+#define FSP_LIBRARY_MEMBER(prefix, name) decltype(&::prefix##name) name = nullptr;
+#define FSP_LIBRARY_BIND(prefix, name) so.bind(lib.name, #prefix #name);

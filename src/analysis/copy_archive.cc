@@ -22,80 +22,27 @@ namespace {
 // libarchive is opened when an archive is first read or written, not linked
 // (shared_library_internal.h): with libxml2 and ICU it cost every command
 // about 1.5 ms and 35 MB of address space at startup.
+#define FSP_ARCHIVE_FUNCTIONS(X)                                                                                    \
+  X(archive_, write_new) X(archive_, write_free) X(archive_, read_new) X(archive_, read_free)                        \
+  X(archive_, error_string) X(archive_, write_set_format_pax_restricted) X(archive_, write_add_filter_zstd)          \
+  X(archive_, write_set_bytes_in_last_block) X(archive_, write_open2) X(archive_, write_header)                      \
+  X(archive_, write_data) X(archive_, write_close) X(archive_, read_support_filter_zstd)                             \
+  X(archive_, read_support_format_tar) X(archive_, read_open) X(archive_, read_next_header) X(archive_, read_data)   \
+  X(archive_, entry_new) X(archive_, entry_free) X(archive_, entry_set_pathname) X(archive_, entry_set_size)         \
+  X(archive_, entry_set_filetype) X(archive_, entry_set_perm) X(archive_, entry_pathname) X(archive_, entry_hardlink) \
+  X(archive_, entry_symlink) X(archive_, entry_filetype) X(archive_, entry_size_is_set) X(archive_, entry_size)
 struct ArchiveLibrary {
-  decltype(&::archive_write_new) write_new = nullptr;
-  decltype(&::archive_write_free) write_free = nullptr;
-  decltype(&::archive_read_new) read_new = nullptr;
-  decltype(&::archive_read_free) read_free = nullptr;
-  decltype(&::archive_error_string) error_string = nullptr;
-  decltype(&::archive_write_set_format_pax_restricted) write_set_format_pax_restricted = nullptr;
-  decltype(&::archive_write_add_filter_zstd) write_add_filter_zstd = nullptr;
-  decltype(&::archive_write_set_bytes_in_last_block) write_set_bytes_in_last_block = nullptr;
-  decltype(&::archive_write_open2) write_open2 = nullptr;
-  decltype(&::archive_write_header) write_header = nullptr;
-  decltype(&::archive_write_data) write_data = nullptr;
-  decltype(&::archive_write_close) write_close = nullptr;
-  decltype(&::archive_read_support_filter_zstd) read_support_filter_zstd = nullptr;
-  decltype(&::archive_read_support_format_tar) read_support_format_tar = nullptr;
-  decltype(&::archive_read_open) read_open = nullptr;
-  decltype(&::archive_read_next_header) read_next_header = nullptr;
-  decltype(&::archive_read_data) read_data = nullptr;
-  decltype(&::archive_entry_new) entry_new = nullptr;
-  decltype(&::archive_entry_free) entry_free = nullptr;
-  decltype(&::archive_entry_set_pathname) entry_set_pathname = nullptr;
-  decltype(&::archive_entry_set_size) entry_set_size = nullptr;
-  decltype(&::archive_entry_set_filetype) entry_set_filetype = nullptr;
-  decltype(&::archive_entry_set_perm) entry_set_perm = nullptr;
-  decltype(&::archive_entry_pathname) entry_pathname = nullptr;
-  decltype(&::archive_entry_hardlink) entry_hardlink = nullptr;
-  decltype(&::archive_entry_symlink) entry_symlink = nullptr;
-  decltype(&::archive_entry_filetype) entry_filetype = nullptr;
-  decltype(&::archive_entry_size_is_set) entry_size_is_set = nullptr;
-  decltype(&::archive_entry_size) entry_size = nullptr;
+  FSP_ARCHIVE_FUNCTIONS(FSP_LIBRARY_MEMBER)
 };
-const ArchiveLibrary* g_la = nullptr;  // set once loaded
 
 const std::optional<Error>& load_libarchive() {
-  static const std::optional<Error> failed = []() -> std::optional<Error> {
-    SharedLibrary so({"libarchive.so.13"}, "FSP_LIBARCHIVE");
-    static ArchiveLibrary lib;
-    so.bind(lib.write_new, "archive_write_new");
-    so.bind(lib.write_free, "archive_write_free");
-    so.bind(lib.read_new, "archive_read_new");
-    so.bind(lib.read_free, "archive_read_free");
-    so.bind(lib.error_string, "archive_error_string");
-    so.bind(lib.write_set_format_pax_restricted, "archive_write_set_format_pax_restricted");
-    so.bind(lib.write_add_filter_zstd, "archive_write_add_filter_zstd");
-    so.bind(lib.write_set_bytes_in_last_block, "archive_write_set_bytes_in_last_block");
-    so.bind(lib.write_open2, "archive_write_open2");
-    so.bind(lib.write_header, "archive_write_header");
-    so.bind(lib.write_data, "archive_write_data");
-    so.bind(lib.write_close, "archive_write_close");
-    so.bind(lib.read_support_filter_zstd, "archive_read_support_filter_zstd");
-    so.bind(lib.read_support_format_tar, "archive_read_support_format_tar");
-    so.bind(lib.read_open, "archive_read_open");
-    so.bind(lib.read_next_header, "archive_read_next_header");
-    so.bind(lib.read_data, "archive_read_data");
-    so.bind(lib.entry_new, "archive_entry_new");
-    so.bind(lib.entry_free, "archive_entry_free");
-    so.bind(lib.entry_set_pathname, "archive_entry_set_pathname");
-    so.bind(lib.entry_set_size, "archive_entry_set_size");
-    so.bind(lib.entry_set_filetype, "archive_entry_set_filetype");
-    so.bind(lib.entry_set_perm, "archive_entry_set_perm");
-    so.bind(lib.entry_pathname, "archive_entry_pathname");
-    so.bind(lib.entry_hardlink, "archive_entry_hardlink");
-    so.bind(lib.entry_symlink, "archive_entry_symlink");
-    so.bind(lib.entry_filetype, "archive_entry_filetype");
-    so.bind(lib.entry_size_is_set, "archive_entry_size_is_set");
-    so.bind(lib.entry_size, "archive_entry_size");
-    auto e = so.error("libarchive", ".tar.zst archives",
-                      "install libarchive 3.3 or newer (Debian: apt-get install libarchive13), or set FSP_LIBARCHIVE to its path");
-    if (!e) g_la = &lib;
-    return e;
-  }();
-  return failed;
+  return LibraryTable<ArchiveLibrary>::load(
+      {"libarchive.so.13"}, "FSP_LIBARCHIVE",
+      [](SharedLibrary& so, ArchiveLibrary& lib) { FSP_ARCHIVE_FUNCTIONS(FSP_LIBRARY_BIND) }, "libarchive",
+      ".tar.zst archives",
+      "install libarchive 3.3 or newer (Debian: apt-get install libarchive13), or set FSP_LIBARCHIVE to its path");
 }
-const ArchiveLibrary& la() { return *g_la; }
+const ArchiveLibrary& la() { return LibraryTable<ArchiveLibrary>::get(); }
 
 // Inside an archive every file is named relative to the snapshot directory;
 // _metadata names the directory this placeholder (segment files keep an

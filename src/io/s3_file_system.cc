@@ -31,62 +31,27 @@ using Clock = std::chrono::steady_clock;
 // libcurl is opened when a store is first used, not linked
 // (shared_library_internal.h): loading it with the TLS, Kerberos, LDAP and SSH
 // libraries it links cost every command about 6 ms at startup.
+#define FSP_CURL_FUNCTIONS(X)                                                                              \
+  X(curl_, global_init) X(curl_, multi_init) X(curl_, multi_setopt) X(curl_, multi_cleanup)                  \
+  X(curl_, multi_add_handle) X(curl_, multi_remove_handle) X(curl_, multi_perform) X(curl_, multi_poll)      \
+  X(curl_, multi_info_read) X(curl_, easy_init) X(curl_, easy_reset) X(curl_, easy_cleanup)                  \
+  X(curl_, easy_setopt) X(curl_, easy_getinfo) X(curl_, easy_strerror) X(curl_, slist_append)                \
+  X(curl_, slist_free_all) X(curl_, getdate)
 struct CurlLibrary {
-  decltype(&::curl_global_init) global_init = nullptr;
-  decltype(&::curl_multi_init) multi_init = nullptr;
-  decltype(&::curl_multi_setopt) multi_setopt = nullptr;
-  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
-  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
-  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
-  decltype(&::curl_multi_perform) multi_perform = nullptr;
-  decltype(&::curl_multi_poll) multi_poll = nullptr;
-  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_reset) easy_reset = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&::curl_slist_append) slist_append = nullptr;
-  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
-  decltype(&::curl_getdate) getdate = nullptr;
+  FSP_CURL_FUNCTIONS(FSP_LIBRARY_MEMBER)
 };
 
-const CurlLibrary* g_curl = nullptr;  // set once loaded; a store exists only then
-
 // Opens libcurl once per process: $FSP_LIBCURL when set (a path or a name),
-// else the OpenSSL build's name, then the GnuTLS build's.
+// else the OpenSSL build's name, then the GnuTLS build's. A store exists only
+// once it loaded.
 const std::optional<Error>& load_curl() {
-  static const std::optional<Error> failed = []() -> std::optional<Error> {
-    SharedLibrary so({"libcurl.so.4", "libcurl-gnutls.so.4"}, "FSP_LIBCURL");
-    static CurlLibrary lib;
-    so.bind(lib.global_init, "curl_global_init");
-    so.bind(lib.multi_init, "curl_multi_init");
-    so.bind(lib.multi_setopt, "curl_multi_setopt");
-    so.bind(lib.multi_cleanup, "curl_multi_cleanup");
-    so.bind(lib.multi_add_handle, "curl_multi_add_handle");
-    so.bind(lib.multi_remove_handle, "curl_multi_remove_handle");
-    so.bind(lib.multi_perform, "curl_multi_perform");
-    so.bind(lib.multi_poll, "curl_multi_poll");
-    so.bind(lib.multi_info_read, "curl_multi_info_read");
-    so.bind(lib.easy_init, "curl_easy_init");
-    so.bind(lib.easy_reset, "curl_easy_reset");
-    so.bind(lib.easy_cleanup, "curl_easy_cleanup");
-    so.bind(lib.easy_setopt, "curl_easy_setopt");
-    so.bind(lib.easy_getinfo, "curl_easy_getinfo");
-    so.bind(lib.easy_strerror, "curl_easy_strerror");
-    so.bind(lib.slist_append, "curl_slist_append");
-    so.bind(lib.slist_free_all, "curl_slist_free_all");
-    so.bind(lib.getdate, "curl_getdate");
-    auto e = so.error("libcurl", "s3:// and gs://",
-                      "install libcurl 7.75 or newer (Debian: apt-get install libcurl4), or set FSP_LIBCURL to its path");
-    if (!e) g_curl = &lib;
-    return e;
-  }();
-  return failed;
+  return LibraryTable<CurlLibrary>::load(
+      {"libcurl.so.4", "libcurl-gnutls.so.4"}, "FSP_LIBCURL",
+      [](SharedLibrary& so, CurlLibrary& lib) { FSP_CURL_FUNCTIONS(FSP_LIBRARY_BIND) }, "libcurl", "s3:// and gs://",
+      "install libcurl 7.75 or newer (Debian: apt-get install libcurl4), or set FSP_LIBCURL to its path");
 }
 
-const CurlLibrary& curl() { return *g_curl; }
+const CurlLibrary& curl() { return LibraryTable<CurlLibrary>::get(); }
 
 Status walk_xml(std::string_view x, const std::function<void(const std::string& path, std::string text)>& leaf);
 
