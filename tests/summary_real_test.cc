@@ -13,6 +13,7 @@
 #include "flink_savepoint/metadata.h"
 #include "flink_savepoint/snapshot_file.h"
 #include "flink_savepoint/summary.h"
+#include "flink_savepoint/summary_internal.h"
 #include "test_support.h"
 
 namespace fsp {

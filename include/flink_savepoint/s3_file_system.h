@@ -73,6 +73,8 @@ TransferStats object_store_stats();
 
 // A store for the schemes s3, s3a, s3n, s3p (settings_s3) or gs (settings_gs).
 std::shared_ptr<FileSystem> make_s3_file_system(S3Settings settings);
+// The URI schemes a store answers: {"gs"} for "gs", else s3, s3a, s3n and s3p.
+std::vector<std::string> store_schemes(std::string_view store);
 // Registers s3://, s3a://, s3n://, s3p:// and gs://, with settings read from
 // the environment on first use. Idempotent.
 void register_object_stores();

@@ -80,12 +80,6 @@ SnapshotSummary summarize(const Snapshot& s, bool list_files = true);
 // The same, with the file list as views into the model (when `files` is set).
 SnapshotSummary summarize(const Snapshot& s, FileList* files);
 
-namespace detail {
-// The number of distinct values (what the count without the list uses), in
-// time linear in their number whatever they are; exposed for its tests.
-int64_t count_distinct(const std::vector<uint64_t>& values);
-}  // namespace detail
-
 // Readable names.
 const char* stream_handle_type_name(HandleCode code);   // Flink's class names
 const char* keyed_handle_type_name(HandleCode code);

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "flink_savepoint/modified_utf8.h"
+#include "flink_savepoint/summary_internal.h"
 #include "flink_savepoint/walk.h"
 
 namespace fsp {

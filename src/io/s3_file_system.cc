@@ -448,10 +448,7 @@ class S3FileSystem : public FileSystem, public std::enable_shared_from_this<S3Fi
  public:
   explicit S3FileSystem(S3Settings s) : settings_(std::move(s)), pool_(settings_) {}
 
-  std::vector<std::string> schemes() const override {
-    if (settings_.store == "gs") return {"gs"};
-    return {"s3", "s3a", "s3n", "s3p"};
-  }
+  std::vector<std::string> schemes() const override { return store_schemes(settings_.store); }
 
   const S3Settings& settings() const { return settings_; }
 
@@ -1119,11 +1116,14 @@ class UnavailableStore : public FileSystem {
 
 std::shared_ptr<FileSystem> make_s3_file_system(S3Settings settings) {
   if (const auto& failed = load_curl()) {
-    std::vector<std::string> schemes = settings.store == "gs" ? std::vector<std::string>{"gs"}
-                                                              : std::vector<std::string>{"s3", "s3a", "s3n", "s3p"};
-    return std::make_shared<UnavailableStore>(std::move(schemes), *failed);
+    return std::make_shared<UnavailableStore>(store_schemes(settings.store), *failed);
   }
   return std::make_shared<S3FileSystem>(std::move(settings));
+}
+
+std::vector<std::string> store_schemes(std::string_view store) {
+  if (store == "gs") return {"gs"};
+  return {"s3", "s3a", "s3n", "s3p"};
 }
 
 }  // namespace fsp::io

@@ -12,10 +12,7 @@ namespace {
 class LazyStore : public FileSystem {
  public:
   explicit LazyStore(std::string store) : store_(std::move(store)) {}
-  std::vector<std::string> schemes() const override {
-    if (store_ == "gs") return {"gs"};
-    return {"s3", "s3a", "s3n", "s3p"};
-  }
+  std::vector<std::string> schemes() const override { return store_schemes(store_); }
   Result<FileInfo> stat(const std::string& uri) override { return fs().stat(uri); }
   Result<std::vector<FileInfo>> list(const std::string& uri, bool recursive) override { return fs().list(uri, recursive); }
   Result<std::shared_ptr<const Buffer>> read(const std::string& uri, const ReadOptions& o) override { return fs().read(uri, o); }
