@@ -39,7 +39,7 @@ set(CPACK_PACKAGE_FILE_NAME "flink-savepoint_${PROJECT_VERSION}_${CMAKE_SYSTEM_P
 set(CPACK_GENERATOR "DEB;TGZ")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # dependencies from the Debian libraries it links (librocksdb, snappy, ...)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # dependencies from the Debian libraries it links (snappy, zstd, ...; librocksdb is static)
 # libcurl and libarchive are opened with dlopen when a store or an archive is used (so
 # dpkg-shlibdeps cannot see them): named here.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.75.0), libarchive13")
