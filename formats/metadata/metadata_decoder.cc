@@ -530,7 +530,7 @@ class Decoder {
     if (h.code == code::kSegmentPartitionableOperator) {
       h.task_owned_dir = r_.utf();
       h.shared_dir = r_.utf();
-      h.is_empty = r_.boolean();
+      h.is_empty = r_.u8();  // not r_.boolean(): Flink takes 2..255 as true too, and the byte must encode back
       Scope sc(where_, "segment delegate");
       decode_stream(h.delegate);
       if (r_.ok() && h.delegate.code != code::kSegmentFile && h.delegate.code != code::kEmptySegmentFile) {

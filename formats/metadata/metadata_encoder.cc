@@ -231,7 +231,7 @@ class Encoder {
     if (h.code == code::kSegmentPartitionableOperator) {
       path(h.task_owned_dir, PathKind::kDirectory, "a task-owned directory");
       path(h.shared_dir, PathKind::kDirectory, "a shared directory");
-      w_.boolean(h.is_empty);
+      w_.u8(h.is_empty);
     }
     stream(h.delegate);
   }

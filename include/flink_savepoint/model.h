@@ -209,7 +209,7 @@ struct OperatorHandle {
   std::vector<OperatorStateEntry> states;
   Str task_owned_dir;  // 17
   Str shared_dir;      // 17
-  bool is_empty = false;  // 17
+  uint8_t is_empty = 0;   // 17: the stored boolean byte (readBoolean: any nonzero byte is true), kept so it encodes back
   StreamHandle delegate;
 
   bool is_null() const { return code == code::kNull; }
