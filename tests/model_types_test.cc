@@ -136,6 +136,34 @@ TEST(ModelTypes, Sizes) {
   EXPECT_LE(sizeof(SubtaskState), 952u);
 }
 
+// A stream handle's path keeps its bytes and length in 16 bytes, whatever the
+// length (the 16-bit length field gives way to the full length from 65,535
+// bytes on), and equal paths from different buffers have the same group.
+TEST(ModelTypes, HandlePathKeepsLengthAndGroup) {
+  EXPECT_EQ(sizeof(HandlePath), sizeof(Str));
+  for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{15}, size_t{16}, size_t{147}, size_t{65534},
+                   size_t{65535}, size_t{70000}}) {
+    std::string a(n, 'p'), b(n, 'p');
+    if (n) a[n / 2] = b[n / 2] = 'q';
+    HandlePath pa = Str(a), pb = Str(b);
+    EXPECT_EQ(pa.size(), n);
+    EXPECT_EQ(pa.str().data(), a.data());
+    EXPECT_EQ(pa.empty(), n == 0);
+    EXPECT_EQ(pa, pb);
+    EXPECT_EQ(pa.group(), pb.group()) << n;
+  }
+  // Paths that differ in their last 16 bytes or in their length are in different groups.
+  HandlePath x = "s3://b/shared/7f1c0000-0000-0000-0000-000000000001";
+  HandlePath y = "s3://b/shared/7f1c0000-0000-0000-0000-000000000002";
+  HandlePath z = "s3://b/shared/7f1c0000-0000-0000-0000-0000000000012";
+  EXPECT_NE(x.group(), y.group());
+  EXPECT_NE(x.group(), z.group());
+  // Same length and last 16 bytes: the same group, though the paths differ (the count settles it).
+  HandlePath u = "s3://a/shared/7f1c0000-0000-0000-0000-000000000001";
+  EXPECT_EQ(u.group(), x.group());
+  EXPECT_NE(u, x);
+}
+
 TEST(ModelTypes, StreamHandleCopiesItsBoxedParts) {
   StreamHandle seg;
   seg.code = code::kSegmentFile;

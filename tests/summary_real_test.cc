@@ -3,6 +3,7 @@
 // read through `inspect --json` (summary.backend). Files: the StatefulJob
 // migration snapshots of ../shared/testdata/flink-repo (GROUND_TRUTH.md 2.1),
 // whose directory names say the backend Flink's test used.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -145,6 +146,27 @@ TEST(SummaryReal, FileCountWithoutTheListIsTheListsSize) {
   EXPECT_EQ(count.file_count, 82 + 6000);
   EXPECT_EQ(listed.file_count, 82 + 6000);
   EXPECT_EQ(listed.files.size(), 82u + 6000u);
+
+  // 4,000 more paths of one length that end in the same 16 bytes (one group:
+  // the count has to read them), 1,000 of them twice: 4,000 more files.
+  std::vector<std::string> same_tail;
+  for (int i = 0; i < 5000; ++i) {
+    std::string dir = std::to_string(1000 + i % 4000);
+    same_tail.push_back("s3://bucket/job-" + dir + "/shared/0123456789abcdef");
+  }
+  for (const auto& p : same_tail) {
+    NamedHandle h;
+    h.local_path = "000002.sst";
+    h.handle.code = code::kFile;
+    h.handle.state_size = 1;
+    h.handle.path = p;
+    k->shared_state.push_back(std::move(h));
+  }
+  EXPECT_EQ(k->shared_state.back().handle.path.group(), HandlePath(same_tail[0]).group());
+  count = summarize(sf->snapshot, false);
+  listed = summarize(sf->snapshot, true);
+  EXPECT_EQ(count.file_count, 82 + 6000 + 4000);
+  EXPECT_EQ(listed.file_count, 82 + 6000 + 4000);
 }
 
 // The distinct count of values, in the shapes that reach each of its paths:
@@ -170,6 +192,21 @@ TEST(SummaryCount, DistinctValuesInEveryShape) {
   for (uint64_t i = 0; i < 100000; ++i) crafted.push_back((uint64_t{0xABC} << 52) | (i << 20) | 0x12345);
   for (uint64_t i = 0; i < 100000; i += 2) crafted.push_back((uint64_t{0xABC} << 52) | (i << 20) | 0x12345);
   EXPECT_EQ(count_distinct(crafted), 100000);
+
+  // The values met more than once, from the hashed buckets and from a sorted one.
+  auto repeats = [](const std::vector<uint64_t>& values) {
+    std::vector<uint64_t> r;
+    int64_t n = count_distinct(values, &r);
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+    return std::make_pair(n, r);
+  };
+  EXPECT_EQ(repeats({5, 0, 7, 5, 0, 5, 9}), std::make_pair(int64_t{4}, std::vector<uint64_t>{0, 5}));
+  EXPECT_EQ(repeats({1, 2, 3}), std::make_pair(int64_t{3}, std::vector<uint64_t>{}));
+  auto [n, r] = repeats(crafted);
+  EXPECT_EQ(n, 100000);
+  ASSERT_EQ(r.size(), 50000u);
+  EXPECT_EQ(r[1], (uint64_t{0xABC} << 52) | (uint64_t{2} << 20) | 0x12345);
 }
 
 }  // namespace

@@ -8,9 +8,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +95,77 @@ struct KeyGroupRange {
   int32_t end() const { return static_cast<int32_t>(static_cast<int64_t>(start) + count - 1); }
 };
 
+// The path of a stream handle: a view of its modified UTF-8 bytes, as Str,
+// plus a 48-bit key of its last 16 bytes, computed whenever the path is set.
+// Two paths with different (length, key) groups differ, so the distinct-file
+// count of `inspect` groups paths without reading them again (the decoder
+// sets them while the bytes are in the cache; docs/architecture.md, "The
+// typed model"). It is as large as a Str: a stored path is at most 65,535
+// bytes (Java's writeUTF), so the length takes 16 bits beside the key; a
+// longer one (a model being built, which the encoder will refuse) keeps its
+// length in the key's place.
+class HandlePath {
+ public:
+  HandlePath() = default;
+  HandlePath(Str s) : p_(s.data()), meta_(meta_of(s)) {}
+  HandlePath(const char* s) : HandlePath(Str(s)) {}
+  HandlePath(const std::string& s) : HandlePath(Str(s)) {}
+
+  operator Str() const { return {p_, size()}; }
+  Str str() const { return {p_, size()}; }
+  const char* data() const { return p_; }
+  size_t size() const {
+    const uint64_t n = meta_ >> 48;
+    return n != kLong ? n : meta_ & kLow48;
+  }
+  size_t length() const { return size(); }
+  bool empty() const { return meta_ == 0; }
+  char operator[](size_t i) const { return p_[i]; }
+  Str::const_iterator begin() const { return str().begin(); }
+  Str::const_iterator end() const { return str().end(); }
+  Str substr(size_t pos, size_t count = Str::npos) const { return str().substr(pos, count); }
+  bool starts_with(Str x) const { return str().starts_with(x); }
+  bool ends_with(Str x) const { return str().ends_with(x); }
+  size_t find(Str x, size_t pos = 0) const { return str().find(x, pos); }
+  size_t find(char c, size_t pos = 0) const { return str().find(c, pos); }
+  size_t rfind(Str x, size_t pos = Str::npos) const { return str().rfind(x, pos); }
+  size_t rfind(char c, size_t pos = Str::npos) const { return str().rfind(c, pos); }
+  int compare(Str x) const { return str().compare(x); }
+
+  // Equal for equal paths: the length and the key (a longer path: its length).
+  uint64_t group() const { return meta_; }
+
+  friend bool operator==(const HandlePath& a, const HandlePath& b) { return a.str() == b.str(); }
+  friend bool operator==(const HandlePath& a, Str b) { return a.str() == b; }
+  friend bool operator==(const HandlePath& a, const char* b) { return a.str() == Str(b); }
+  friend bool operator==(const HandlePath& a, const std::string& b) { return a.str() == Str(b); }
+  friend auto operator<=>(const HandlePath& a, const HandlePath& b) { return a.str() <=> b.str(); }
+  friend auto operator<=>(const HandlePath& a, Str b) { return a.str() <=> b; }
+  friend std::ostream& operator<<(std::ostream& os, const HandlePath& a) { return os << a.str(); }
+
+ private:
+  static constexpr uint64_t kLong = 0xffff;  // the length field of a path of 65,535 bytes or more
+  static constexpr uint64_t kLow48 = (uint64_t{1} << 48) - 1;
+  static uint64_t meta_of(Str s) {
+    const size_t n = s.size();
+    if (n >= kLong) return (kLong << 48) | (n & kLow48);  // views are far below 2^48 bytes
+    if (n == 0) return 0;
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+      std::memcpy(&a, s.data() + (n >= 16 ? n - 16 : 0), 8);
+      std::memcpy(&b, s.data() + n - 8, 8);
+    } else {
+      std::memcpy(&a, s.data(), n);
+    }
+    uint64_t h = (a ^ 0x243f6a8885a308d3ULL) * 0xff51afd7ed558ccdULL;
+    h ^= (b ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 31;
+    return (static_cast<uint64_t>(n) << 48) | (h & kLow48);
+  }
+  const char* p_ = nullptr;
+  uint64_t meta_ = 0;
+};
+
 struct KeyGroupsPart;  // code 3 met where a stream handle is expected
 
 // The parts of a StreamHandle that only codes 1, 3 and 15 have. Most handles
@@ -111,7 +184,7 @@ struct StreamHandleRare {
 struct StreamHandle {
   HandleCode code = HandleCode::kNull;
   int64_t state_size = 0;   // 2, 6, 15: as stored; 1: inline length
-  Str path;                 // 1: handle name; 2: absolute path; 6: relative path; 15: physical file path
+  HandlePath path;          // 1: handle name; 2: absolute path; 6: relative path; 15: physical file path
 
   StreamHandle() = default;
   StreamHandle(const StreamHandle& o) : code(o.code), state_size(o.state_size), path(o.path) {

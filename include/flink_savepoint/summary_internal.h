@@ -6,6 +6,8 @@
 
 namespace fsp::detail {
 // The number of distinct values (what the count without the file list uses),
-// in time linear in their number whatever they are.
-int64_t count_distinct(const std::vector<uint64_t>& values);
+// in time linear in their number whatever they are. With `repeated`, each
+// value met more than once is added to it at least once (a value met k times
+// may be added up to k-1 times).
+int64_t count_distinct(const std::vector<uint64_t>& values, std::vector<uint64_t>* repeated = nullptr);
 }  // namespace fsp::detail

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <type_traits>
 #include <unordered_set>
 
 #include "flink_savepoint/file_system.h"
@@ -195,7 +196,8 @@ Result<RelocateReport> relocate_impl(SnapshotT& snapshot, const RelocateOptions&
   const std::string& dir = rl.dir;
   const std::vector<Rule>& rules = rl.rules;
   struct Pending {
-    Str* slot;
+    Str* dir_slot;              // a directory string, or
+    HandlePath* path_slot;      // a stream handle's path
     StreamHandle* to_relative;  // non-null: becomes code 6
     Str value;
   };
@@ -230,7 +232,7 @@ Result<RelocateReport> relocate_impl(SnapshotT& snapshot, const RelocateOptions&
           }
         ++report.unmatched_absolute;
         if (unmatched_dirs.size() < 5) {
-          std::string d = modified_utf8_to_utf8(kind == PathKind::kDirectory ? slot : parent_of(slot));
+          std::string d = modified_utf8_to_utf8(kind == PathKind::kDirectory ? Str(slot) : parent_of(slot));
           if (unmatched_dirs.insert(d).second) report.unmatched_examples.push_back(d);
         }
       }
@@ -250,7 +252,10 @@ Result<RelocateReport> relocate_impl(SnapshotT& snapshot, const RelocateOptions&
     if constexpr (kStore) {
       Str absolute_value = r ? pool->add2(after.head, after.tail) : Str(slot);
       Str value = made_relative ? absolute_value.substr(dir.size() + 1) : absolute_value;
-      pending.push_back(Pending{&slot, made_relative ? h : nullptr, value});
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(slot)>, HandlePath>)
+        pending.push_back(Pending{nullptr, &slot, made_relative ? h : nullptr, value});
+      else
+        pending.push_back(Pending{&slot, nullptr, made_relative ? h : nullptr, value});
       if (collect) report.changes.push_back(PathChange{loc, kind, slot, value, absolute_value, made_relative});
     }
   };
@@ -283,7 +288,8 @@ Result<RelocateReport> relocate_impl(SnapshotT& snapshot, const RelocateOptions&
 
   if constexpr (kStore) {
     for (const auto& p : pending) {
-      *p.slot = p.value;
+      if (p.dir_slot) *p.dir_slot = p.value;
+      else *p.path_slot = p.value;
       if (p.to_relative) p.to_relative->code = code::kRelative;
     }
   }

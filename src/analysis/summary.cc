@@ -59,7 +59,7 @@ uint64_t path_hash(std::string_view s) {
 // their top bits (about 1,024 to a bucket), then each bucket is counted with a
 // small open-addressing set that stays in the L1/L2 cache. (Before: an LSD
 // radix sort, 4 passes of 16 bits, 1.4-2x slower from 600k values up.)
-int64_t detail::count_distinct(const std::vector<uint64_t>& v) {
+int64_t detail::count_distinct(const std::vector<uint64_t>& v, std::vector<uint64_t>* repeated) {
   const size_t n = v.size();
   if (n == 0) return 0;
   int bits = 0;
@@ -92,6 +92,7 @@ int64_t detail::count_distinct(const std::vector<uint64_t>& v) {
     for (; i < start[b + 1]; ++i) {
       const uint64_t h = part[i];
       if (h == 0) {
+        if (zero && repeated) repeated->push_back(0);
         found += !zero;
         zero = true;
         continue;
@@ -102,12 +103,17 @@ int64_t detail::count_distinct(const std::vector<uint64_t>& v) {
       if (slots[j] == 0) {
         slots[j] = h;
         ++found;
+      } else if (repeated) {
+        repeated->push_back(h);
       }
     }
     if (i != start[b + 1]) {
       auto first = part.begin() + static_cast<std::ptrdiff_t>(start[b]);
       auto last = part.begin() + static_cast<std::ptrdiff_t>(start[b + 1]);
       std::sort(first, last);
+      if (repeated)
+        for (auto it = first; it + 1 < last; ++it)
+          if (it[0] == it[1]) repeated->push_back(*it);
       found = std::unique(first, last) - first;
     }
     distinct += found;
@@ -231,6 +237,29 @@ class DistinctFiles {
 
 }  // namespace
 
+// The number of distinct paths among the stream handles of `s`, given the
+// (length, key) group of each (HandlePath::group(), set by the decoder: the
+// paths are not read again). Paths in different groups differ. A group met
+// more than once (a path referenced twice, or two paths with the same
+// length and key) is settled by a second walk that hashes the whole of its
+// paths: distinct = groups - repeated groups + distinct hashes among theirs.
+// Both walks are linear; crafted paths that all share a key only make the
+// second walk hash them all.
+static int64_t count_distinct_paths(const Snapshot& s, std::vector<uint64_t> groups) {
+  std::vector<uint64_t> repeated;
+  int64_t distinct_groups = detail::count_distinct(groups, &repeated);
+  if (repeated.empty()) return distinct_groups;
+  std::vector<uint64_t>().swap(groups);
+  std::sort(repeated.begin(), repeated.end());
+  repeated.erase(std::unique(repeated.begin(), repeated.end()), repeated.end());
+  std::vector<uint64_t> hashes;
+  for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
+    if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
+    if (std::binary_search(repeated.begin(), repeated.end(), h.path.group())) hashes.push_back(path_hash(h.path));
+  });
+  return distinct_groups - static_cast<int64_t>(repeated.size()) + detail::count_distinct(hashes);
+}
+
 SnapshotSummary summarize(const Snapshot& s, bool list_files) {
   if (!list_files) return summarize(s, static_cast<FileList*>(nullptr));
   FileList files;
@@ -324,9 +353,9 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   sum.format = to_string(sum.snapshot_format);
 
   // Files: distinct paths. The list (JSON) is exact and in first-appearance
-  // order (DistinctFiles); the count alone (tables) is the number of distinct
-  // 64-bit path hashes, found by a radix sort (no per-path allocation, no
-  // comparison sort).
+  // order (DistinctFiles); the count alone (tables) comes from the paths'
+  // (length, key) groups (count_distinct_paths: no per-path allocation, no
+  // sort, and the paths are read again only where two share a group).
   FileList local;
   FileList& list = files ? *files : local;
   list.entries.clear();
@@ -341,7 +370,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     });
     distinct.emplace(list, path_handles);
   }
-  std::vector<uint64_t> hashes;
+  std::vector<uint64_t> groups;  // the count alone: HandlePath::group() of each path
   // Paths wait kAhead handles between hashing (and prefetching their slot)
   // and going into the index, in the order they came.
   struct Ahead {
@@ -369,7 +398,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     if (h.code == code::kRelative) sum.relative_paths++;
     else sum.absolute_paths++;
     if (!distinct) {
-      hashes.push_back(path_hash(h.path));
+      groups.push_back(h.path.group());
       return;
     }
     int64_t size = h.code == code::kSegmentFile ? add_size(h.start_pos(), h.state_size) : h.state_size;
@@ -384,7 +413,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
     }
   });
   for (size_t i = 0; i < queued; ++i) add_file(ring[(oldest + i) % kAhead]);
-  sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : detail::count_distinct(hashes);
+  sum.file_count = distinct ? static_cast<int64_t>(list.entries.size()) : count_distinct_paths(s, std::move(groups));
   for_each_directory(s, [&](const Str&, PathKind, const HandleLocation&) { sum.absolute_paths++; });
   sum.self_contained = sum.absolute_paths == 0;
   return sum;

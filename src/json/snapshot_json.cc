@@ -37,18 +37,18 @@ struct Writer {
     w.field("code", to_int(h.code));
     switch (h.code) {
       case code::kByteStream:
-        w.field("handle_name", h.path);
+        w.field("handle_name", h.path.str());
         w.field("inline_length", static_cast<uint64_t>(h.data().size()));
         break;
       case code::kFile:
-        w.field("path", h.path);
+        w.field("path", h.path.str());
         break;
       case code::kRelative:
-        w.field("relative_path", h.path);
+        w.field("relative_path", h.path.str());
         break;
       case code::kSegmentFile:
         w.field("logical_file_id", h.logical_file_id());
-        w.field("path", h.path);
+        w.field("path", h.path.str());
         w.field("scope", h.scope() == 0 ? "EXCLUSIVE" : h.scope() == 1 ? "SHARED" : "UNKNOWN");
         w.field("start_pos", h.start_pos());
         break;
