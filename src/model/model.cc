@@ -11,7 +11,7 @@ int64_t BeLongs::operator[](size_t i) const {
   return static_cast<int64_t>(ByteReader::load_be64(reinterpret_cast<const uint8_t*>(raw.data()) + 8 * i));
 }
 
-int64_t StreamHandle::size() const {
+int64_t StreamHandle::other_size() const {
   switch (code) {
     case code::kByteStream:
       return static_cast<int64_t>(data().size());
