@@ -134,14 +134,17 @@ TEST(SummaryReal, FileCountWithoutTheListIsTheListsSize) {
   std::vector<std::string> paths;
   for (int i = 0; i < 9000; ++i) paths.push_back("s3://bucket/job/shared/" + std::to_string(i % 6000) + ".sst");
   for (int i = 0; i < 3000; ++i) paths.push_back("s3://bucket/job/shared/" + std::to_string(i) + ".sst");
-  for (const auto& p : paths) {
-    NamedHandle h;
-    h.local_path = "000001.sst";
-    h.handle.code = code::kFile;
-    h.handle.state_size = 1;
-    h.handle.path = p;
-    k->shared_state.push_back(std::move(h));
-  }
+  auto add_shared = [&](const std::vector<std::string>& ps, Str local) {
+    for (const auto& p : ps) {
+      NamedHandle h;
+      h.local_path = local;
+      h.handle.code = code::kFile;
+      h.handle.state_size = 1;
+      h.handle.path = p;
+      k->shared_state.push_back(std::move(h));
+    }
+  };
+  add_shared(paths, "000001.sst");
   SnapshotSummary count = summarize(sf->snapshot, false), listed = summarize(sf->snapshot, true);
   EXPECT_EQ(count.file_count, 82 + 6000);
   EXPECT_EQ(listed.file_count, 82 + 6000);
@@ -154,14 +157,7 @@ TEST(SummaryReal, FileCountWithoutTheListIsTheListsSize) {
     std::string dir = std::to_string(1000 + i % 4000);
     same_tail.push_back("s3://bucket/job-" + dir + "/shared/0123456789abcdef");
   }
-  for (const auto& p : same_tail) {
-    NamedHandle h;
-    h.local_path = "000002.sst";
-    h.handle.code = code::kFile;
-    h.handle.state_size = 1;
-    h.handle.path = p;
-    k->shared_state.push_back(std::move(h));
-  }
+  add_shared(same_tail, "000002.sst");
   EXPECT_EQ(k->shared_state.back().handle.path.group(), HandlePath(same_tail[0]).group());
   count = summarize(sf->snapshot, false);
   listed = summarize(sf->snapshot, true);
