@@ -198,6 +198,8 @@ struct StreamHandle {
   StreamHandle& operator=(StreamHandle&&) noexcept = default;
 
   bool is_null() const { return code == code::kNull; }
+  // Codes 2, 6 and 15: the path names a file (absolute, relative or a segment's physical file).
+  bool names_file() const { return code == code::kFile || code == code::kRelative || code == code::kSegmentFile; }
   Bytes data() const { return rare_ ? rare_->data : Bytes(); }
   int64_t start_pos() const { return rare_ ? rare_->start_pos : 0; }
   int32_t scope() const { return rare_ ? rare_->scope : 0; }
@@ -210,7 +212,7 @@ struct StreamHandle {
   void set_key_groups(std::shared_ptr<KeyGroupsPart> k) { rare().key_groups = std::move(k); }
   // Flink's getStateSize(). Paths (codes 2, 6, 15) inline: a checkpoint has a million.
   int64_t size() const {
-    if (code == code::kFile || code == code::kRelative || code == code::kSegmentFile) return state_size;
+    if (names_file()) return state_size;
     return other_size();
   }
 

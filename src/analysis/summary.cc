@@ -254,7 +254,7 @@ static int64_t count_distinct_paths(const Snapshot& s, std::vector<uint64_t> gro
   repeated.erase(std::unique(repeated.begin(), repeated.end()), repeated.end());
   std::vector<uint64_t> hashes;
   for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
-    if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
+    if (!h.names_file()) return;
     if (std::binary_search(repeated.begin(), repeated.end(), h.path.group())) hashes.push_back(path_hash(h.path));
   });
   return distinct_groups - static_cast<int64_t>(repeated.size()) + detail::count_distinct(hashes);
@@ -366,7 +366,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
   if (files) {
     size_t path_handles = 0;
     for_each_stream_handle(s, [&](const StreamHandle& h, const HandleLocation&) {
-      path_handles += h.code == code::kFile || h.code == code::kRelative || h.code == code::kSegmentFile;
+      path_handles += h.names_file();
     });
     distinct.emplace(list, path_handles);
   }
@@ -394,7 +394,7 @@ SnapshotSummary summarize(const Snapshot& s, FileList* files) {
       sum.inline_bytes = add_size(sum.inline_bytes, static_cast<int64_t>(h.data().size()));
       return;
     }
-    if (h.code != code::kFile && h.code != code::kRelative && h.code != code::kSegmentFile) return;
+    if (!h.names_file()) return;
     if (h.code == code::kRelative) sum.relative_paths++;
     else sum.absolute_paths++;
     if (!distinct) {
